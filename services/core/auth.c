@@ -1,0 +1,105 @@
+/*
+ * Authentication, authorization and rate limiting of every call (auth.h).
+ */
+#include "services/core/auth.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/token.h"
+#include "services/base/log.h"
+#include "services/core/app.h"
+#include "services/core/write.h"
+
+static atomic_int redis_down_logged;
+
+static int rate_limit(rpc_call *call) {
+  reg_app *app = call_app(call);
+  if (app->cfg.rate_limit_per_second <= 0) return 0;
+  char key[80];
+  snprintf(key, sizeof(key), "rl:{%s}", call->caller.key_id);
+  int64_t retry_ms = 0;
+  int rv = kv_ratelimit_take(call_kv(call), key, app->cfg.rate_limit_per_second,
+                             app->cfg.rate_limit_burst, &retry_ms);
+  if (rv == REG_EPERM) {
+    rpc_fail_reason(&call->status, RPC_RESOURCE_EXHAUSTED, "RATE_LIMITED",
+                    "rate limit exceeded for this API key");
+    rpc_status_set_retry(&call->status, retry_ms > 0 ? retry_ms : 1);
+    return -1;
+  }
+  if (rv != 0) {
+    if (!atomic_exchange(&redis_down_logged, 1))
+      log_warn(NULL, "redis unavailable: serving without rate limits");
+    return 0;
+  }
+  if (atomic_load(&redis_down_logged) && atomic_exchange(&redis_down_logged, 0))
+    log_info(NULL, "redis available again: rate limits on");
+  return 0;
+}
+
+int auth_authorize(rpc_call *call) {
+  const rpc_method *m = call->method;
+  if (!m->needs_key) return 0;
+  if (!call->bearer || !*call->bearer)
+    return rpc_fail(&call->status, RPC_UNAUTHENTICATED, "missing API key (authorization: Bearer …)");
+  if (token_api_key_check_format(call->bearer) != 0)
+    return rpc_fail(&call->status, RPC_UNAUTHENTICATED, "invalid API key");
+  if (core_timeout_ms(call) < 0)
+    return rpc_fail(&call->status, RPC_DEADLINE_EXCEEDED, "deadline exceeded");
+
+  reg_app *app = call_app(call);
+  uint8_t h[32];
+  if (token_hash(app->token_key, call->bearer, h) != 0)
+    return rpc_fail(&call->status, RPC_INTERNAL, "internal error");
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_bytea(&p, h, sizeof(h));
+  PGresult *r = NULL;
+  int rv = pg_query(call_pg(call),
+                    "SELECT k.id, k.organization_id, o.roles, o.suspended, "
+                    "  k.revoked_at IS NOT NULL, "
+                    "  k.valid_until IS NOT NULL AND k.valid_until <= now(), "
+                    "  k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute' "
+                    "FROM api_keys k JOIN organizations o ON o.id = k.organization_id "
+                    "WHERE k.key_hash = $1",
+                    &p, &r);
+  if (rv != 0) return core_fail_err(call, rv);
+  if (PQntuples(r) != 1 || pg_bool(r, 0, 4) || pg_bool(r, 0, 5)) {
+    PQclear(r);
+    return rpc_fail(&call->status, RPC_UNAUTHENTICATED, "invalid, revoked or expired API key");
+  }
+  rpc_caller *c = &call->caller;
+  snprintf(c->key_id, sizeof(c->key_id), "%s", pg_val(r, 0, 0));
+  snprintf(c->org_id, sizeof(c->org_id), "%s", pg_val(r, 0, 1));
+  c->roles = 0;
+  /* int[] in text form: {1,5} */
+  for (const char *s = pg_val(r, 0, 2); *s; s++)
+    if (*s >= '0' && *s <= '9') {
+      int v = 0;
+      while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+      if (v > 0 && v < 32) c->roles |= 1u << v;
+      if (!*s) break;
+    }
+  int suspended = pg_bool(r, 0, 3);
+  int touch = pg_bool(r, 0, 6);
+  PQclear(r);
+  call->authenticated = 1;
+
+  if (suspended)
+    return rpc_fail_reason(&call->status, RPC_PERMISSION_DENIED, "ORGANIZATION_SUSPENDED",
+                           "the organization is suspended");
+  if (m->roles && !(m->roles & c->roles))
+    return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
+                    "the organization's roles do not allow %s", m->path);
+  if (touch) {
+    pg_params q;
+    pg_params_init(&q);
+    pg_params_text(&q, c->key_id);
+    /* last use is informational: a failure here does not fail the call */
+    if (pg_query(call_pg(call), "UPDATE api_keys SET last_used_at = now() WHERE id = $1", &q,
+                 NULL) != 0)
+      log_warn(NULL, "could not record last use of key %s", c->key_id);
+  }
+  return rate_limit(call);
+}

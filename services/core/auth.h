@@ -1,0 +1,18 @@
+/*
+ * The one place a call is let through (rpc_authorize_fn): runs on the
+ * worker before every handler. For a method that needs a key it checks the
+ * bearer API key (keyed hash lookup: unknown, revoked or expired →
+ * UNAUTHENTICATED), the organization (suspended → PERMISSION_DENIED
+ * ORGANIZATION_SUSPENDED), the method's roles from the method table
+ * (PERMISSION_DENIED), and the key's token bucket in Redis
+ * (RESOURCE_EXHAUSTED RATE_LIMITED with RetryInfo). With Redis down the call
+ * proceeds unlimited; a log line (once per outage) and the metric say so.
+ */
+#ifndef REG_CORE_AUTH_H
+#define REG_CORE_AUTH_H
+
+#include "services/rpc/rpc.h"
+
+int auth_authorize(rpc_call *call);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Every registry.v1 method, who may call it and whether it needs a key
+ * (SPEC §1, §2, §4). roles 0 with needs_key: any authenticated caller —
+ * the handler then checks ownership where the SPEC says "its own".
+ * Health and reflection are served by the transport itself, without a key.
+ */
+#include "services/methods.h"
+
+#include "registry/v1/org.pb-c.h"
+#include "services/org/org_rpc.h"
+
+#define ROLE(r) (1u << REGISTRY__V1__ROLE__ROLE_##r)
+#define ANY_CALLER 0u
+
+/* protoc-c lowers "WhoAmIRequest" to who_am_irequest */
+#define registry__v1__who_am_i_request__descriptor registry__v1__who_am_irequest__descriptor
+#define registry__v1__who_am_i_response__descriptor registry__v1__who_am_iresponse__descriptor
+
+#define UNARY(svc, method, lower, fn, roles_)                        \
+  {.path = "/registry.v1." #svc "/" #method,                         \
+   .input = &registry__v1__##lower##_request__descriptor,            \
+   .output = &registry__v1__##lower##_response__descriptor,          \
+   .kind = RPC_KIND_UNARY, .unary = fn, .needs_key = 1, .roles = roles_}
+
+const rpc_method registry_methods[] = {
+    /* OrgService (SPEC §4.1): ADMIN unless said otherwise */
+    UNARY(OrgService, CreateOrganization, create_organization, org_rpc_create_organization, ROLE(ADMIN)),
+    UNARY(OrgService, IssueApiKey, issue_api_key, org_rpc_issue_api_key, ANY_CALLER), /* own keys; ADMIN any */
+    UNARY(OrgService, RevokeApiKey, revoke_api_key, org_rpc_revoke_api_key, ANY_CALLER), /* own keys; ADMIN any */
+    UNARY(OrgService, ListApiKeys, list_api_keys, org_rpc_list_api_keys, ANY_CALLER), /* own keys; ADMIN any */
+    UNARY(OrgService, SuspendOrganization, suspend_organization, org_rpc_suspend_organization, ROLE(ADMIN)),
+    UNARY(OrgService, ReinstateOrganization, reinstate_organization, org_rpc_reinstate_organization, ROLE(ADMIN)),
+    UNARY(OrgService, GetOrganization, get_organization, org_rpc_get_organization, ANY_CALLER), /* own; ADMIN, INSPECTOR any */
+    UNARY(OrgService, WhoAmI, who_am_i, org_rpc_who_am_i, ANY_CALLER),
+    UNARY(OrgService, SetQualification, set_qualification, org_rpc_set_qualification, ROLE(ADMIN)),
+    UNARY(OrgService, RevokeQualification, revoke_qualification, org_rpc_revoke_qualification, ROLE(ADMIN)),
+    UNARY(OrgService, ListOrganizations, list_organizations, org_rpc_list_organizations, ANY_CALLER),
+};
+const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

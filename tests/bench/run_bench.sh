@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The registryd benchmark (tests/bench/README.md). h2load drives
+#   - grpc.health.v1.Health/Check on registryd and on a minimal gRPC C++
+#     server (bench_health_cpp), alternating runs so that machine noise hits
+#     both: ours, C++, ours, C++, ...
+#   - registry.v1.OrgService/WhoAmI on registryd, with a real API key.
+# Every run is checked apart from h2load, which counts any HTTP 200 as a
+# success whatever grpc-status says: a few real calls with grpcio, and for
+# registryd the delta of registry_rpc_calls_total{method,code} in /metrics
+# against the number of requests h2load sent.
+#
+# Usage: tests/bench/run_bench.sh [-r ROUNDS] [-b BUILD_DIR] [--cpp-only] [--keep-logs]
+#   -r N          measured rounds per server and method (default 3), after
+#                 one short warm-up run each
+#   -b DIR        use the binaries already built in DIR (configured with
+#                 -DBENCH=ON); default: configure and build build-bench/
+#                 (RelWithDebInfo, BENCH=ON, SANITIZE=OFF)
+#   --cpp-only    only the C++ server (no PostgreSQL, Redis or registryd)
+#   --keep-logs   keep h2load's per-request logs (several MB a run)
+# Environment: BENCH_HEALTH_ARGS (default "-n 200000 -c 16 -m 32 -t 1"),
+# BENCH_WHOAMI_ARGS (default "-n 20000 -c 16 -m 32 -t 1"), BENCH_PORT (gRPC
+# port of registryd, default 50181; metrics BENCH_PORT+1, C++ BENCH_PORT+2).
+# Private PostgreSQL on 54349 and Redis on 63819 under var/bench/, started and
+# stopped here. Results under var/bench/results/<time>/.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../ops/lib.sh
+. "$HERE/../../ops/lib.sh"   # ROOT, VAR, say, die, install_packages, build, pg_*, redis_*
+
+PY=/usr/bin/python3          # Debian's, which has python3-grpcio
+TOOL="$HERE/bench_tool.py"
+INST=bench PG_PORT=54349 REDIS_PORT=63819
+
+ROUNDS=3 BUILD="" CPP_ONLY=0 KEEP_LOGS=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    -r) ROUNDS=$2; shift 2 ;;
+    -b) BUILD=$(cd "$2" && pwd); shift 2 ;;
+    --cpp-only) CPP_ONLY=1; shift ;;
+    --keep-logs) KEEP_LOGS=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+HEALTH_ARGS=${BENCH_HEALTH_ARGS:-"-n 200000 -c 16 -m 32 -t 1"}
+WHOAMI_ARGS=${BENCH_WHOAMI_ARGS:-"-n 20000 -c 16 -m 32 -t 1"}
+PORT=${BENCH_PORT:-50181}
+MPORT=$((PORT + 1)) CPP_PORT=$((PORT + 2))
+HEALTH=/grpc.health.v1.Health/Check
+WHOAMI=/registry.v1.OrgService/WhoAmI
+
+# -- processes and cleanup ----------------------------------------------------
+OURS_PID="" CPP_PID="" PG_UP=0 REDIS_UP=0
+
+stop_pid() { # PID NAME: SIGTERM, then SIGKILL after 15 s
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$2 (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  set +e
+  stop_pid "$OURS_PID" registryd
+  stop_pid "$CPP_PID" bench_health_cpp
+  [ "$PG_UP" = 1 ] && pg_stop "$INST"
+  [ "$REDIS_UP" = 1 ] && redis_stop "$INST" "$REDIS_PORT"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# -- packages and build ---------------------------------------------------------
+install_packages libgrpc++-dev protobuf-compiler-grpc nghttp2-client
+if [ -z "$BUILD" ]; then
+  BUILD="$ROOT/build-bench"
+  say "building $BUILD (RelWithDebInfo, BENCH=ON)"
+  build "$BUILD" -DBENCH=ON -DSANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+CPP_BIN="$BUILD/tests/bench/bench_health_cpp"
+REGISTRYD="$BUILD/services/registryd"
+[ -x "$CPP_BIN" ] || die "$CPP_BIN missing: configure $BUILD with -DBENCH=ON"
+[ "$CPP_ONLY" = 1 ] || [ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
+
+OUT="$VAR/$INST/results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+PAYLOAD="$OUT/empty-request.bin"
+# gRPC message prefix (uncompressed, length 0) + the serialized request: an
+# empty HealthCheckRequest and the empty WhoAmIRequest are both zero bytes.
+printf '\0\0\0\0\0' >"$PAYLOAD"
+
+# -- servers --------------------------------------------------------------------
+for p in $CPP_PORT $([ "$CPP_ONLY" = 1 ] || echo "$PORT $MPORT"); do
+  port_free "$p" || die "port $p is in use (set BENCH_PORT)"
+done
+
+"$CPP_BIN" "127.0.0.1:$CPP_PORT" 2>"$OUT/bench_health_cpp.log" &
+CPP_PID=$!
+"$PY" "$TOOL" wait "127.0.0.1:$CPP_PORT" ||
+  { cat "$OUT/bench_health_cpp.log" >&2; die "bench_health_cpp did not come up"; }
+
+KEY=""
+if [ "$CPP_ONLY" = 0 ]; then
+  say "private PostgreSQL :$PG_PORT and Redis :$REDIS_PORT under $VAR/$INST"
+  PG_UP=1; pg_start "$INST" "$PG_PORT"
+  REDIS_UP=1; redis_start "$INST" "$REDIS_PORT"
+  # A fresh database each time: bootstrap refuses when an ADMIN exists.
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U registry -d postgres \
+    -c "DROP DATABASE IF EXISTS registry WITH (FORCE)" -c "CREATE DATABASE registry" >/dev/null
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+  master_key "$VAR/$INST/master.key"
+  mkdir -p "$VAR/$INST/lock"
+  COMMON=(--pg "host=127.0.0.1 port=$PG_PORT user=registry dbname=registry"
+          --redis "127.0.0.1:$REDIS_PORT" --master-key-file "$VAR/$INST/master.key")
+  "$REGISTRYD" migrate "${COMMON[@]}" >"$OUT/migrate.log" 2>&1 ||
+    { tail -20 "$OUT/migrate.log" >&2; die "registryd migrate failed"; }
+  KEY=$("$REGISTRYD" admin bootstrap --name bench "${COMMON[@]}" 2>"$OUT/bootstrap.log") ||
+    { tail -20 "$OUT/bootstrap.log" >&2; die "registryd admin bootstrap failed"; }
+  [ -n "$KEY" ] && [ "$(printf '%s\n' "$KEY" | wc -l)" = 1 ] ||
+    die "admin bootstrap printed $(printf '%s\n' "$KEY" | wc -l) lines, expected one (the key)"
+  "$REGISTRYD" serve "${COMMON[@]}" --listen "127.0.0.1:$PORT" \
+    --metrics-listen "127.0.0.1:$MPORT" --lock-dir "$VAR/$INST/lock" \
+    --rate-limit-per-second 0 >"$OUT/registryd.log" 2>&1 &
+  OURS_PID=$!
+  "$PY" "$TOOL" wait "127.0.0.1:$PORT" ||
+    { tail -20 "$OUT/registryd.log" >&2; die "registryd did not come up"; }
+fi
+
+# -- one run ----------------------------------------------------------------------
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, all threads
+
+# run SERVER METHOD ROUND H2LOAD_ARGS
+run() {
+  local server=$1 method=$2 round=$3 args=$4 pid port hdr=() key=() name
+  case $server in
+    ours) pid=$OURS_PID port=$PORT ;;
+    cpp)  pid=$CPP_PID  port=$CPP_PORT ;;
+  esac
+  if [ "$method" = "$WHOAMI" ]; then
+    hdr=(-H "authorization: Bearer $KEY") key=(--key "$KEY")
+  fi
+  name=$server.$(basename "$method").$round
+  local pfx="$OUT/$name" t0 t1 c0 c1 total
+  [ "$server" = ours ] && "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" >"$pfx.before.json" || true
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+  # shellcheck disable=SC2086  # the h2load arguments are words on purpose
+  h2load $args -d "$PAYLOAD" -H 'content-type: application/grpc' -H 'te: trailers' \
+    "${hdr[@]}" --log-file="$pfx.reqlog" "http://127.0.0.1:$port$method" >"$pfx.h2load.txt" 2>&1 || true
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid" 2>/dev/null || echo "$c0")
+  total=$(awk '/^requests:/{print $2}' "$pfx.h2load.txt")
+  if [ "$server" = ours ]; then
+    "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" \
+      --since "$pfx.before.json" --expect "${total:-0}" >"$pfx.after.json" || true
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    local st=0; wait "$pid" || st=$?
+    say "$server server DIED during $name (wait status $st); last lines of its log:"
+    tail -30 "$OUT/$([ "$server" = ours ] && echo registryd || echo bench_health_cpp).log" >&2
+    die "server crashed; results so far in $OUT"
+  fi
+  "$PY" "$TOOL" check "127.0.0.1:$port" "$method" "${key[@]}" >"$pfx.check.json" || true
+  local rec=(--server "$server" --method "$method" --round "$round"
+             --h2load "$pfx.h2load.txt" --reqlog "$pfx.reqlog" --check "$pfx.check.json"
+             --cpu "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$HZ" \
+                       'BEGIN { printf "%.1f", (b - a) / hz / (e - s) * 100 }')")
+  [ "$server" = ours ] && rec+=(--before "$pfx.before.json" --after "$pfx.after.json")
+  "$PY" "$TOOL" record "${rec[@]}" >>"$RESULTS"
+  [ "$KEEP_LOGS" = 1 ] || rm -f "$pfx.reqlog"
+}
+
+warm_args() { # the same arguments with -n cut to a tenth
+  awk '{ for (i = 1; i <= NF; i++) if ($i == "-n" && i < NF) { $(i + 1) = int($(i + 1) / 10) } print }' <<<"$1"
+}
+
+say "h2load health: $HEALTH_ARGS; WhoAmI: $WHOAMI_ARGS; $ROUNDS rounds; $(nproc) cores; results in $OUT"
+servers=(cpp); [ "$CPP_ONLY" = 1 ] || servers=(ours cpp)
+for s in "${servers[@]}"; do run "$s" "$HEALTH" warm "$(warm_args "$HEALTH_ARGS")"; done
+[ "$CPP_ONLY" = 1 ] || run ours "$WHOAMI" warm "$(warm_args "$WHOAMI_ARGS")"
+for r in $(seq 1 "$ROUNDS"); do
+  for s in "${servers[@]}"; do run "$s" "$HEALTH" "$r" "$HEALTH_ARGS"; done
+  [ "$CPP_ONLY" = 1 ] || run ours "$WHOAMI" "$r" "$WHOAMI_ARGS"
+done
+
+{
+  echo
+  echo "$(date -u +%FT%TZ) $(nproc) cores, $(h2load --version 2>/dev/null | head -1)"
+  echo "health: h2load $HEALTH_ARGS; WhoAmI: h2load $WHOAMI_ARGS; $ROUNDS rounds, alternating"
+  echo "ours = registryd ($BUILD); cpp = bench_health_cpp, $(head -1 "$OUT/bench_health_cpp.log" | sed 's/^bench_health_cpp: //')"
+  echo
+} | tee "$OUT/summary.txt"
+set +e
+"$PY" "$TOOL" summarize "$RESULTS" | tee -a "$OUT/summary.txt"
+status=${PIPESTATUS[0]}
+set -e
+say "results: $OUT"
+exit "$status"
