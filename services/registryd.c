@@ -82,20 +82,30 @@ static void app_clear(reg_app *app) {
   pii_keyring_free(app->pii);
 }
 
-/* Connects and applies migrations and missing keys (every command does). */
+/* Connects, then applies migrations and creates missing keys, both under
+ * the migration advisory lock (every command does this first). */
 static int open_db(reg_app *app, pg_conn **out) {
   pg_conn *pg = pg_conn_new(app->cfg.pg);
   if (!pg) return REG_ENOMEM;
   int applied = 0, created = 0;
-  int rv = pg_migrate(pg, &applied);
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_int(&p, REG_MIGRATION_LOCK);
+  int rv = pg_query(pg, "SELECT pg_advisory_lock($1::int8)", &p, NULL);
   if (rv != 0) {
-    log_error(NULL, "migrations failed: %s", reg_strerror(rv));
+    log_error(NULL, "cannot reach PostgreSQL: %s", reg_strerror(rv));
     pg_conn_free(pg);
     return rv;
   }
-  rv = keystore_ensure(pg, app->master_key, app->cfg.registry_id, &created);
+  rv = pg_migrate(pg, &applied);
+  if (rv != 0) log_error(NULL, "migrations failed: %s", reg_strerror(rv));
+  if (rv == 0) {
+    rv = keystore_ensure(pg, app->master_key, app->cfg.registry_id, &created);
+    if (rv != 0) log_error(NULL, "creating keys failed: %s", reg_strerror(rv));
+  }
+  if (pg_query(pg, "SELECT pg_advisory_unlock($1::int8)", &p, NULL) != 0)
+    log_warn(NULL, "could not release the migration lock (released at disconnect)");
   if (rv != 0) {
-    log_error(NULL, "creating keys failed: %s", reg_strerror(rv));
     pg_conn_free(pg);
     return rv;
   }

@@ -17,16 +17,19 @@ static atomic_int redis_down_logged;
 static int rate_limit(rpc_call *call) {
   reg_app *app = call_app(call);
   if (app->cfg.rate_limit_per_second <= 0) return 0;
-  char key[80];
-  snprintf(key, sizeof(key), "rl:{%s}", call->caller.key_id);
   int64_t retry_ms = 0;
-  int rv = kv_ratelimit_take(call_kv(call), key, app->cfg.rate_limit_per_second,
+  /* the bucket is rl:{key_id}: one per API key */
+  int rv = kv_ratelimit_take(call_kv(call), call->caller.key_id, app->cfg.rate_limit_per_second,
                              app->cfg.rate_limit_burst, &retry_ms);
   if (rv == REG_EPERM) {
     rpc_fail_reason(&call->status, RPC_RESOURCE_EXHAUSTED, "RATE_LIMITED",
                     "rate limit exceeded for this API key");
     rpc_status_set_retry(&call->status, retry_ms > 0 ? retry_ms : 1);
     return -1;
+  }
+  if (rv != 0 && rv != REG_EUNAVAIL) {
+    log_error(NULL, "rate limiter: %s", reg_strerror(rv));
+    return 0;
   }
   if (rv != 0) {
     if (!atomic_exchange(&redis_down_logged, 1))

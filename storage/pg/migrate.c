@@ -138,6 +138,23 @@ static int apply_one(pg_conn *c, const session *s, const pg_migration *m, int *c
   return 0;
 }
 
+/* Warns about recorded files this build does not have: an older binary
+ * started against a newer schema (a rollback). Not an error: the files
+ * only ever add, and the operator may mean it. */
+static void warn_unknown(pg_conn *c, const pg_migration *list, size_t n) {
+  PGresult *r = NULL;
+  if (pg_query(c, "SELECT name FROM schema_migrations ORDER BY name", NULL, &r) != 0) return;
+  size_t j = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    const char *name = pg_val(r, i, 0);
+    while (j < n && strcmp(list[j].name, name) < 0) j++;
+    if (j == n || strcmp(list[j].name, name) != 0)
+      log_warn(NULL, "migrate: the database has %s, which this build does not know "
+                     "(a newer build applied it)", name);
+  }
+  PQclear(r);
+}
+
 int pg_migrate_from(pg_conn *c, const pg_migration *list, size_t n, int *applied) {
   if (!c || (n && !list) || pg_in_tx(c)) return REG_EINVAL;
   for (size_t i = 1; i < n; i++) {
@@ -161,6 +178,7 @@ int pg_migrate_from(pg_conn *c, const pg_migration *list, size_t n, int *applied
                 " applied_at timestamptz NOT NULL DEFAULT now())",
                 NULL, NULL);
   for (size_t i = 0; rc == 0 && i < n; i++) rc = apply_one(c, &s, &list[i], &count);
+  if (rc == 0) warn_unknown(c, list, n);
   lock_release(c, &s);
   if (rc) return rc;
   if (count) log_info(NULL, "migrate: %d file(s) applied", count);

@@ -81,8 +81,9 @@ long pg_bytea(const PGresult *r, int row, int col, uint8_t *out, size_t cap);
 /* A timestamptz column as Unix microseconds (expects the query to select
  * (extract(epoch from x)*1e6)::int8, so this is pg_int). */
 
-/* Migrations (migrate.c): applies the embedded storage/migrations/NNNN_*.sql not
- * yet recorded in schema_migrations, in name order, each in its own
+/* Migrations (migrate.c): applies the embedded migrations (the files
+ * storage/migrations/NNNN_name.sql) not yet recorded in schema_migrations,
+ * in name order, each in its own
  * transaction, all under pg_advisory_lock(REG_MIGRATION_LOCK). A recorded
  * file whose SHA-256 differs from the embedded one is refused (REG_EINVAL:
  * applied files are never edited). *applied gets the number applied. */

@@ -37,15 +37,17 @@ uint64_t kv_down_total(void);
 
 /* For the other files of storage/redis (rate limiter, cache, streams). */
 struct redisReply;
-/* One command (binary-safe arguments). On success *out is the reply (free
- * with freeReplyObject; never an error reply). Errors: REG_EUNAVAIL (down,
- * timed out, or busy/loading: the connection is dropped and reopened later),
- * REG_EIO (an error reply, logged without arguments), REG_EINVAL. */
+/* One command (binary-safe arguments; lens NULL: strlen). On success *out
+ * is the reply (free with freeReplyObject; never an error reply). Errors:
+ * REG_EUNAVAIL (down or timed out: the connection is dropped and reopened
+ * later; or a LOADING/BUSY/MASTERDOWN reply), REG_EIO (another error reply,
+ * logged by its code only), REG_EINVAL. */
 int kv_command(kv_conn *c, int argc, const char **argv, const size_t *lens,
                struct redisReply **out) REG_MUST_CHECK;
 /* EVALSHA of script (a string constant: its address identifies it), with a
- * SCRIPT LOAD the first time on each connection and EVAL after NOSCRIPT.
- * argv holds the nkeys keys, then the arguments. Errors as kv_command. */
+ * SCRIPT LOAD the first time on each connection and EVAL after NOSCRIPT
+ * (beyond 8 distinct scripts, plain EVAL). argv holds the nkeys keys, then
+ * the arguments (at most 32 in all). Errors as kv_command. */
 int kv_eval(kv_conn *c, const char *script, int nkeys, int argc, const char **argv,
             const size_t *lens, struct redisReply **out) REG_MUST_CHECK;
 

@@ -78,7 +78,8 @@ def cmd_check(a):
             elif a.method != HEALTH_CHECK and not resp:
                 problems.append("OK but empty response")
     ok = not problems and codes.get("OK", 0) == a.n
-    print(json.dumps({"ok": ok, "codes": codes, "problems": problems[:5]}))
+    distinct = sorted(set(problems))
+    print(json.dumps({"ok": ok, "codes": codes, "problems": distinct[:5]}))
     return 0 if ok else 1
 
 
@@ -176,7 +177,8 @@ def cmd_record(a):
            "rps": h["rps"], "p50_us": lat["p50_us"], "p99_us": lat["p99_us"],
            "max_us": lat["max_us"], "requests": h["total"],
            "h2load_succeeded": h["succeeded"], "h2load_status_codes": h["status_codes"],
-           "server_cpu_pct": a.cpu, "problems": []}
+           "server_cpu_pct": a.cpu, "h2load_cpu_pct": a.h2load_cpu,
+           "problems": []}
     if h["rps"] is None or h["total"] is None:
         rec["problems"].append("h2load output not understood (see " + a.h2load + ")")
     else:
@@ -214,9 +216,10 @@ def cmd_record(a):
     rec["all_ok"] = not rec["problems"]
     print(json.dumps(rec))
     cpu = f"{a.cpu:.0f}%" if a.cpu is not None else "-"
+    h2cpu = f"{a.h2load_cpu:.0f}%" if a.h2load_cpu is not None else "-"
     line = (f"{a.server:<8} {a.method:<14} round {a.round:<5} "
             f"{(h['rps'] or 0):>10.0f} calls/s  p50 {fmt_ms(lat['p50_us'])}  "
-            f"p99 {fmt_ms(lat['p99_us'])}  server cpu {cpu:>5}  "
+            f"p99 {fmt_ms(lat['p99_us'])}  cpu: server {cpu:>5} h2load {h2cpu:>5}  "
             f"{'all OK' if rec['all_ok'] else 'NOT OK'}")
     print(line, file=sys.stderr)
     for p in rec["problems"]:
@@ -229,12 +232,10 @@ def fmt_ms(us):
 
 
 def cmd_summarize(a):
-    rows = {}
-    order = []
+    rows, order = {}, []
     with open(a.results) as f:
         for line in f:
-            line = line.strip()
-            if not line:
+            if not line.strip():
                 continue
             r = json.loads(line)
             if r["round"] == "warm":
@@ -243,10 +244,16 @@ def cmd_summarize(a):
             if key not in rows:
                 order.append(key)
             rows.setdefault(key, []).append(r)
-    hdr = (f"| {'server':<20} | {'method':<32} | rounds | {'calls/s (median)':>16} "
-           f"| {'min-max':>15} | {'p50':>9} | {'p99':>9} | {'cpu':>5} | all OK |")
-    print(hdr)
-    print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
+    cols = [("server", "<6"), ("method", "<30"), ("rounds", ">6"),
+            ("calls/s (median)", ">16"), ("min-max", ">13"), ("p50", ">9"),
+            ("p99", ">9"), ("server cpu", ">10"), ("calls/cpu-s", ">11"),
+            ("h2load cpu", ">10"), ("all OK", "<6")]
+
+    def line(vals):
+        return "| " + " | ".join(f"{v:{fmt}}" for v, (_, fmt) in zip(vals, cols)) + " |"
+
+    print(line([c for c, _ in cols]))
+    print("|" + "|".join("-" * (len(f"{c:{fmt}}") + 2) for c, fmt in cols) + "|")
     for key in order:
         rs = rows[key]
 
@@ -255,18 +262,24 @@ def cmd_summarize(a):
             return statistics.median(vals) if vals else None
 
         rps = [r["rps"] for r in rs if r.get("rps") is not None]
-        cpu = med("server_cpu_pct")
-        print(f"| {key[0]:<20} | {key[1]:<32} "
-              f"| {len(rs):>6} | {(med('rps') or 0):>16.0f} "
-              f"| {(f'{min(rps):.0f}-{max(rps):.0f}' if rps else '-'):>15} "
-              f"| {fmt_ms(med('p50_us')):>9} | {fmt_ms(med('p99_us')):>9} "
-              f"| {(f'{cpu:.0f}%' if cpu is not None else '-'):>5} "
-              f"| {'yes' if all(r['all_ok'] for r in rs) else 'NO':<6} |")
+        cpu, h2cpu, m_rps = med("server_cpu_pct"), med("h2load_cpu_pct"), med("rps")
+        print(line([
+            key[0], key[1], str(len(rs)), f"{m_rps or 0:.0f}",
+            f"{min(rps):.0f}-{max(rps):.0f}" if rps else "-",
+            fmt_ms(med("p50_us")), fmt_ms(med("p99_us")),
+            f"{cpu:.0f}%" if cpu is not None else "-",
+            f"{m_rps / (cpu / 100):.0f}" if cpu and m_rps else "-",
+            f"{h2cpu:.0f}%" if h2cpu is not None else "-",
+            "yes" if all(r["all_ok"] for r in rs) else "NO"]))
     bad = [r for rs in rows.values() for r in rs if not r["all_ok"]]
     for r in bad:
         print(f"  {r['server']} {r['method']} round {r['round']}: "
               + "; ".join(r["problems"]))
     return 1 if bad else 0
+
+
+def optional_float(text):
+    return float(text) if text.strip() else None
 
 
 def main():
@@ -295,7 +308,8 @@ def main():
         s.add_argument("--" + f, required=True)
     for f in ("before", "after", "check"):
         s.add_argument("--" + f)
-    s.add_argument("--cpu", type=float)
+    s.add_argument("--cpu", type=optional_float)
+    s.add_argument("--h2load-cpu", type=optional_float)
     s.set_defaults(fn=cmd_record)
     s = sub.add_parser("summarize")
     s.add_argument("results")

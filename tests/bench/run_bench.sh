@@ -19,9 +19,10 @@
 #   --keep-logs   keep h2load's per-request logs (several MB a run)
 # Environment: BENCH_HEALTH_ARGS (default "-n 200000 -c 16 -m 32 -t 1"),
 # BENCH_WHOAMI_ARGS (default "-n 20000 -c 16 -m 32 -t 1"), BENCH_PORT (gRPC
-# port of registryd, default 50181; metrics BENCH_PORT+1, C++ BENCH_PORT+2).
-# Private PostgreSQL on 54349 and Redis on 63819 under var/bench/, started and
-# stopped here. Results under var/bench/results/<time>/.
+# port of registryd, default 50181; metrics BENCH_PORT+1, C++ BENCH_PORT+2),
+# BENCH_PG_PORT (54349), BENCH_REDIS_PORT (63819): the private PostgreSQL and
+# Redis under var/bench/, started and stopped here; the script stops if any
+# of its ports is taken. Results under var/bench/results/<time>/.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../ops/lib.sh
@@ -29,7 +30,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 PY=/usr/bin/python3          # Debian's, which has python3-grpcio
 TOOL="$HERE/bench_tool.py"
-INST=bench PG_PORT=54349 REDIS_PORT=63819
+INST=bench
+PG_PORT=${BENCH_PG_PORT:-54349} REDIS_PORT=${BENCH_REDIS_PORT:-63819}
 
 ROUNDS=3 BUILD="" CPP_ONLY=0 KEEP_LOGS=0
 while [ $# -gt 0 ]; do
@@ -98,9 +100,15 @@ PAYLOAD="$OUT/empty-request.bin"
 printf '\0\0\0\0\0' >"$PAYLOAD"
 
 # -- servers --------------------------------------------------------------------
+# Never reuse what listens on our ports: ops/lib.sh's redis_start would adopt
+# a foreign Redis (which we then flush and shut down).
 for p in $CPP_PORT $([ "$CPP_ONLY" = 1 ] || echo "$PORT $MPORT"); do
   port_free "$p" || die "port $p is in use (set BENCH_PORT)"
 done
+if [ "$CPP_ONLY" = 0 ]; then
+  port_free "$PG_PORT" || die "port $PG_PORT is in use (set BENCH_PG_PORT)"
+  port_free "$REDIS_PORT" || die "port $REDIS_PORT is in use (set BENCH_REDIS_PORT)"
+fi
 
 "$CPP_BIN" "127.0.0.1:$CPP_PORT" 2>"$OUT/bench_health_cpp.log" &
 CPP_PID=$!
@@ -152,9 +160,13 @@ run() {
   local pfx="$OUT/$name" t0 t1 c0 c1 total
   [ "$server" = ours ] && "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" >"$pfx.before.json" || true
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+  # h2load shares the machine: its own CPU (bash's time, user + system) shows
+  # when the load generator rather than the server is the limit.
+  local TIMEFORMAT='%R %U %S'
   # shellcheck disable=SC2086  # the h2load arguments are words on purpose
-  h2load $args -d "$PAYLOAD" -H 'content-type: application/grpc' -H 'te: trailers' \
-    "${hdr[@]}" --log-file="$pfx.reqlog" "http://127.0.0.1:$port$method" >"$pfx.h2load.txt" 2>&1 || true
+  { time h2load $args -d "$PAYLOAD" -H 'content-type: application/grpc' -H 'te: trailers' \
+      "${hdr[@]}" --log-file="$pfx.reqlog" "http://127.0.0.1:$port$method" \
+      >"$pfx.h2load.txt" 2>&1 || true; } 2>"$pfx.h2load-time.txt"
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid" 2>/dev/null || echo "$c0")
   total=$(awk '/^requests:/{print $2}' "$pfx.h2load.txt")
   if [ "$server" = ours ]; then
@@ -171,7 +183,9 @@ run() {
   local rec=(--server "$server" --method "$method" --round "$round"
              --h2load "$pfx.h2load.txt" --reqlog "$pfx.reqlog" --check "$pfx.check.json"
              --cpu "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$HZ" \
-                       'BEGIN { printf "%.1f", (b - a) / hz / (e - s) * 100 }')")
+                       'BEGIN { printf "%.1f", (b - a) / hz / (e - s) * 100 }')"
+             --h2load-cpu "$(awk '{ if ($1 > 0) printf "%.1f", ($2 + $3) / $1 * 100 }' \
+                             "$pfx.h2load-time.txt")")
   [ "$server" = ours ] && rec+=(--before "$pfx.before.json" --after "$pfx.after.json")
   "$PY" "$TOOL" record "${rec[@]}" >>"$RESULTS"
   [ "$KEEP_LOGS" = 1 ] || rm -f "$pfx.reqlog"
