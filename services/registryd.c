@@ -123,6 +123,7 @@ typedef struct probe {
   atomic_int stop;
   atomic_int pg_up;
   atomic_int redis_up;
+  _Atomic long long tree_size; /* leaves the log has sequenced */
 } probe;
 
 static void *probe_main(void *arg) {
@@ -134,8 +135,10 @@ static void *probe_main(void *arg) {
   while (!atomic_load(&p->stop)) {
     int pg_ok = 0;
     if (pg) {
+      /* doubles as the log size: indices are contiguous from 0 */
       PGresult *r = NULL;
-      pg_ok = pg_query(pg, "SELECT 1", NULL, &r) == 0;
+      pg_ok = pg_query(pg, "SELECT coalesce(max(log_index) + 1, 0) FROM events", NULL, &r) == 0;
+      if (pg_ok) atomic_store(&p->tree_size, (long long)pg_int(r, 0, 0));
       PQclear(r);
     }
     int redis_ok = kv && kv_ping(kv) == 0;
@@ -181,9 +184,11 @@ static void metrics_extra(void *app, struct evbuffer *out) {
                       "# TYPE registry_redis_up gauge\nregistry_redis_up %d\n"
                       "# HELP registry_redis_unavailable_total Calls that found Redis down.\n"
                       "# TYPE registry_redis_unavailable_total counter\n"
-                      "registry_redis_unavailable_total %llu\n",
+                      "registry_redis_unavailable_total %llu\n"
+                      "# HELP registry_log_tree_size Leaves in the transparency log.\n"
+                      "# TYPE registry_log_tree_size gauge\nregistry_log_tree_size %lld\n",
                       p ? atomic_load(&p->pg_up) : 0, p ? atomic_load(&p->redis_up) : 0,
-                      (unsigned long long)kv_down_total());
+                      (unsigned long long)kv_down_total(), p ? atomic_load(&p->tree_size) : 0LL);
 }
 
 static int worker_init(void *app_, int index, void **state) {

@@ -48,8 +48,13 @@ int auth_authorize(rpc_call *call) {
     return rpc_fail(&call->status, RPC_UNAUTHENTICATED, "missing API key (authorization: Bearer …)");
   if (token_api_key_check_format(call->bearer) != 0)
     return rpc_fail(&call->status, RPC_UNAUTHENTICATED, "invalid API key");
-  if (core_timeout_ms(call) < 0)
-    return rpc_fail(&call->status, RPC_DEADLINE_EXCEEDED, "deadline exceeded");
+  /* The call's remaining time bounds every statement it runs outside a
+   * transaction (the key lookup here, plain reads in handlers); a write's
+   * transaction sets its own. */
+  long left = core_timeout_ms(call);
+  if (left < 0) return rpc_fail(&call->status, RPC_DEADLINE_EXCEEDED, "deadline exceeded");
+  int trv = pg_set_statement_timeout(call_pg(call), left);
+  if (trv != 0) return core_fail_err(call, trv);
 
   reg_app *app = call_app(call);
   uint8_t h[32];

@@ -236,6 +236,10 @@ static int build_services(rpc_reflection *r) {
     }
   }
   for (size_t i = 0; i < sizeof(reflection_services) / sizeof(reflection_services[0]); i++) {
+    int listed = 0; /* the set may carry the reflection protos themselves */
+    for (size_t j = 0; j < k; j++)
+      if (strcmp(r->services[j].name, reflection_services[i]) == 0) listed = 1;
+    if (listed) continue;
     grpc__reflection__v1__service_response__init(&r->services[k]);
     r->services[k].name = strdup(reflection_services[i]);
     if (!r->services[k].name) return REG_ENOMEM;

@@ -267,7 +267,6 @@ void rpc_session_kick(rpc_session *sess);  /* send soon, from outside nghttp2 */
 void rpc_session_shutdown_notice(rpc_session *sess);
 void rpc_session_final_goaway(rpc_session *sess);
 void rpc_session_free(rpc_session *sess);  /* the one teardown */
-void rpc_session_maybe_close(rpc_session *sess);
 
 /* stream.c */
 rpc_stream *rpc_stream_acquire(rpc_session *sess, int32_t id);

@@ -95,7 +95,12 @@ int rpc_fail_field(rpc_status *st, const char *field, const char *fmt, ...) {
   va_end(ap);
   if (st->code != RPC_INVALID_ARGUMENT || st->n_violations == 0) {
     st->code = RPC_INVALID_ARGUMENT;
-    snprintf(st->message, sizeof(st->message), "%s: %s", field, desc);
+    /* "name is required" reads on its own; otherwise prefix the field */
+    size_t fl = strlen(field);
+    if (strncmp(desc, field, fl) == 0 && (desc[fl] == ' ' || desc[fl] == ':'))
+      snprintf(st->message, sizeof(st->message), "%s", desc);
+    else
+      snprintf(st->message, sizeof(st->message), "%s: %s", field, desc);
   }
   if (st->n_violations < RPC_MAX_VIOLATIONS) {
     copy_str(st->violations[st->n_violations].field,

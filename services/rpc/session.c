@@ -242,13 +242,12 @@ void rpc_session_free(rpc_session *sess) {
   rpc_loop_check_drained(l);
 }
 
-void rpc_session_maybe_close(rpc_session *sess) {
-  struct evbuffer *out = bufferevent_get_output(sess->bev);
-  if (evbuffer_get_length(out) > 0) return;
-  if (!nghttp2_session_want_read(sess->h2) && !nghttp2_session_want_write(sess->h2))
-    rpc_session_free(sess);
-  else if (sess->goaway_sent && sess->n_streams == 0 && !nghttp2_session_want_write(sess->h2))
-    rpc_session_free(sess);
+/* Nothing left to say on this connection: the peer or we sent GOAWAY and
+ * no stream is open, or nghttp2 wants neither to read nor to write. */
+static int finished(rpc_session *sess) {
+  if (evbuffer_get_length(bufferevent_get_output(sess->bev)) > 0) return 0;
+  if (nghttp2_session_want_write(sess->h2)) return 0;
+  return !nghttp2_session_want_read(sess->h2) || (sess->goaway_sent && sess->n_streams == 0);
 }
 
 /* nghttp2_session_send, then close when the session has nothing left.
@@ -260,10 +259,7 @@ static int session_send(rpc_session *sess) {
     rpc_session_free(sess);
     return -1;
   }
-  struct evbuffer *out = bufferevent_get_output(sess->bev);
-  if (evbuffer_get_length(out) == 0 &&
-      ((!nghttp2_session_want_read(sess->h2) && !nghttp2_session_want_write(sess->h2)) ||
-       (sess->goaway_sent && sess->n_streams == 0 && !nghttp2_session_want_write(sess->h2)))) {
+  if (finished(sess)) {
     rpc_session_free(sess);
     return -1;
   }

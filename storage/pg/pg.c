@@ -37,6 +37,7 @@
 #include "services/base/log.h"
 
 #define RECONNECT_INTERVAL_US 1000000
+#define PG_STMT_CACHE 256
 #define BYTEA_OID 17 /* pg_type.oid of bytea, fixed since PostgreSQL 7 */
 
 struct pg_conn {
@@ -45,6 +46,18 @@ struct pg_conn {
   int up;            /* the last exchange with the server succeeded */
   int in_tx;         /* BEGIN sent; cleared only by commit or rollback */
   int64_t failed_at; /* monotonic µs of the last failed connect, 0 if none */
+  int64_t session_timeout_ms; /* the session's statement_timeout (0: none) */
+  /* Statements prepared on this connection ("s<index>"): the registry's SQL
+   * is a fixed set of literals, so each is parsed and planned once per
+   * connection instead of once per call. Keyed by the text's address (a
+   * literal's is stable), confirmed by the text itself. */
+  struct {
+    const char *key;  /* the caller's pointer */
+    char *sql;        /* our copy of the text */
+    uint64_t bytea;   /* which parameters are bytea */
+    int n;            /* parameter count */
+  } stmts[PG_STMT_CACHE];
+  int n_stmts;
 };
 
 pg_conn *pg_conn_new(const char *conninfo) {
@@ -58,8 +71,15 @@ pg_conn *pg_conn_new(const char *conninfo) {
   return c;
 }
 
+/* Prepared statements die with their session. */
+static void stmts_clear(pg_conn *c) {
+  for (int i = 0; i < c->n_stmts; i++) free(c->stmts[i].sql);
+  c->n_stmts = 0;
+}
+
 void pg_conn_free(pg_conn *c) {
   if (!c) return;
+  stmts_clear(c);
   if (c->conn) PQfinish(c->conn);
   /* The conninfo may hold a password. */
   sodium_memzero(c->conninfo, strlen(c->conninfo));
@@ -74,6 +94,7 @@ int pg_conn_up(const pg_conn *c) { return c && c->up; }
 int pg_in_tx(const pg_conn *c) { return c && c->in_tx; }
 
 static void conn_drop(pg_conn *c) {
+  stmts_clear(c);
   if (c->conn) PQfinish(c->conn);
   c->conn = NULL;
   if (c->up) log_warn(NULL, "pg: connection lost");
@@ -143,6 +164,7 @@ static int conn_open(pg_conn *c) {
   c->conn = conn;
   c->up = 1;
   c->failed_at = 0;
+  c->session_timeout_ms = 0; /* a new session starts without one */
   return 0;
 }
 
@@ -262,6 +284,19 @@ static int query_finish(pg_conn *c, const char *sql, PGresult *r, PGresult **out
   return err;
 }
 
+/* The cache slot of a statement: an existing one, n_stmts for a new one
+ * (to prepare), or -1 when it cannot be cached (cache full, or the same
+ * pointer now holds other text or parameter types). */
+static int stmt_slot(const pg_conn *c, const char *sql, int n, uint64_t bytea) {
+  for (int i = 0; i < c->n_stmts; i++) {
+    if (c->stmts[i].key != sql) continue;
+    if (c->stmts[i].n == n && c->stmts[i].bytea == bytea && strcmp(c->stmts[i].sql, sql) == 0)
+      return i;
+    return -1;
+  }
+  return c->n_stmts < PG_STMT_CACHE ? c->n_stmts : -1;
+}
+
 int pg_query(pg_conn *c, const char *sql, const pg_params *params, PGresult **out) {
   if (!c || !sql) return REG_EINVAL;
   if (params && (params->n < 0 || params->n > PG_MAX_PARAMS)) return REG_ERANGE;
@@ -272,9 +307,35 @@ int pg_query(pg_conn *c, const char *sql, const pg_params *params, PGresult **ou
     /* Binary parameters are bytea (the only binary kind pg_params makes);
      * the others' types are inferred by the server. */
     Oid types[PG_MAX_PARAMS];
-    for (int i = 0; i < params->n; i++) types[i] = params->formats[i] ? BYTEA_OID : 0;
-    r = PQexecParams(c->conn, sql, params->n, types, params->values, params->lengths,
-                     params->formats, 0);
+    uint64_t bytea = 0;
+    for (int i = 0; i < params->n; i++) {
+      types[i] = params->formats[i] ? BYTEA_OID : 0;
+      if (params->formats[i]) bytea |= 1ull << i;
+    }
+    int slot = stmt_slot(c, sql, params->n, bytea);
+    if (slot < 0) {
+      r = PQexecParams(c->conn, sql, params->n, types, params->values, params->lengths,
+                       params->formats, 0);
+      return query_finish(c, sql, r, out);
+    }
+    char name[16];
+    snprintf(name, sizeof(name), "s%d", slot);
+    if (slot == c->n_stmts) { /* new: prepare it first */
+      char *copy = strdup(sql);
+      if (!copy) return REG_ENOMEM;
+      rc = query_finish(c, sql, PQprepare(c->conn, name, sql, params->n, types), NULL);
+      if (rc) {
+        free(copy);
+        return rc;
+      }
+      c->stmts[slot].key = sql;
+      c->stmts[slot].sql = copy;
+      c->stmts[slot].bytea = bytea;
+      c->stmts[slot].n = params->n;
+      c->n_stmts++;
+    }
+    r = PQexecPrepared(c->conn, name, params->n, params->values, params->lengths,
+                       params->formats, 0);
   } else {
     r = PQexec(c->conn, sql);
   }
@@ -301,6 +362,21 @@ int pg_tx_begin(pg_conn *c, int64_t timeout_ms) {
     }
   }
   return 0;
+}
+
+int pg_set_statement_timeout(pg_conn *c, int64_t timeout_ms) {
+  if (!c || timeout_ms < 0) return REG_EINVAL;
+  if (c->in_tx) return REG_EINVAL;
+  if (timeout_ms > INT_MAX) timeout_ms = INT_MAX;
+  int rc = pg_conn_ensure(c);
+  if (rc) return rc;
+  if (timeout_ms == c->session_timeout_ms) return 0;
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_int(&p, timeout_ms);
+  rc = pg_query(c, "SELECT set_config('statement_timeout', $1, false)", &p, NULL);
+  if (rc == 0) c->session_timeout_ms = timeout_ms;
+  return rc;
 }
 
 int pg_tx_commit(pg_conn *c) {

@@ -69,6 +69,11 @@ int pg_query(pg_conn *c, const char *sql, const pg_params *params,
  * visibly (a dead connection rolls back by itself). */
 int pg_tx_begin(pg_conn *c, int64_t timeout_ms) REG_MUST_CHECK;
 int pg_tx_commit(pg_conn *c) REG_MUST_CHECK;
+/* The session's statement_timeout for statements outside a transaction
+ * (0: none). Sent only when it changes (one round trip), so calls without a
+ * deadline pay nothing; a new connection starts at 0. REG_EINVAL inside a
+ * transaction (use pg_tx_begin's timeout there). */
+int pg_set_statement_timeout(pg_conn *c, int64_t timeout_ms) REG_MUST_CHECK;
 void pg_tx_rollback(pg_conn *c);
 int pg_in_tx(const pg_conn *c);
 

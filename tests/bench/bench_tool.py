@@ -9,7 +9,8 @@ trailers says (SPEC §5), so every run is checked here apart from h2load:
   calls URL METHOD [--since F --expect N --settle S]
                                         registry_rpc_calls_total{method=METHOD}
                                         by code from /metrics, as JSON
-  record ...                            one run -> one JSON line (calls/s,
+  record ...                            one measurement (two h2load runs) ->
+                                        one JSON line (calls/s,
                                         p50/p99 from h2load --log-file, checks)
   summarize RESULTS                     the table over all rounds
 
@@ -123,7 +124,11 @@ def cmd_calls(a):
 
 
 def parse_h2load(path):
-    text = open(path, errors="replace").read()
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        text = ""
     out = {"rps": None, "total": None, "succeeded": None, "failed": None,
            "errored": None, "timeout": None, "status_codes": ""}
     m = re.search(r"^finished in \S+, ([0-9.]+) req/s", text, re.M)
@@ -151,11 +156,14 @@ def percentile(sorted_vals, p):
 def parse_reqlog(path):
     """h2load --log-file: start (us), HTTP status, time to end of response (us)."""
     lat = []
-    with open(path) as f:
-        for line in f:
-            cols = line.split("\t")
-            if len(cols) >= 3:
-                lat.append(int(cols[2]))
+    try:
+        with open(path) as f:
+            for line in f:
+                cols = line.split("\t")
+                if len(cols) >= 3 and cols[2].strip().isdigit():
+                    lat.append(int(cols[2]))
+    except OSError:
+        pass
     lat.sort()
     return {"n": len(lat), "p50_us": percentile(lat, 50),
             "p99_us": percentile(lat, 99), "max_us": lat[-1] if lat else None}
@@ -170,25 +178,31 @@ def load_json(path):
         return None
 
 
+def h2load_problems(h, path):
+    if h["rps"] is None or h["total"] is None:
+        return [f"h2load output not understood (see {path})"]
+    bad = h["total"] - h["succeeded"]
+    if bad:
+        return [f"h2load: {bad} of {h['total']} requests not HTTP 2xx "
+                f"({h['failed']} failed, {h['errored']} errored, "
+                f"{h['timeout']} timeout; {h['status_codes']}) in {path}"]
+    return []
+
+
 def cmd_record(a):
     h = parse_h2load(a.h2load)
+    hl = parse_h2load(a.h2load_lat)
     lat = parse_reqlog(a.reqlog)
-    rec = {"server": a.server, "method": a.method, "round": a.round,
+    sent = (h["total"] or 0) + (hl["total"] or 0)
+    rec = {"server": a.server, "method": a.method, "load": a.load, "round": a.round,
            "rps": h["rps"], "p50_us": lat["p50_us"], "p99_us": lat["p99_us"],
            "max_us": lat["max_us"], "requests": h["total"],
-           "h2load_succeeded": h["succeeded"], "h2load_status_codes": h["status_codes"],
+           "latency_requests": hl["total"], "latency_pass_rps": hl["rps"],
+           "h2load_status_codes": [h["status_codes"], hl["status_codes"]],
            "server_cpu_pct": a.cpu, "h2load_cpu_pct": a.h2load_cpu,
-           "problems": []}
-    if h["rps"] is None or h["total"] is None:
-        rec["problems"].append("h2load output not understood (see " + a.h2load + ")")
-    else:
-        bad = h["total"] - h["succeeded"]
-        if bad:
-            rec["problems"].append(f"h2load: {bad} of {h['total']} requests not HTTP 2xx "
-                                   f"({h['failed']} failed, {h['errored']} errored, "
-                                   f"{h['timeout']} timeout; {h['status_codes']})")
-        if lat["n"] != h["total"]:
-            rec["problems"].append(f"h2load log has {lat['n']} of {h['total']} requests")
+           "problems": h2load_problems(h, a.h2load) + h2load_problems(hl, a.h2load_lat)}
+    if hl["total"] is not None and lat["n"] != hl["total"]:
+        rec["problems"].append(f"h2load log has {lat['n']} of {hl['total']} requests")
     if a.before and a.after:
         before, after = load_json(a.before), load_json(a.after)
         if before is None or after is None or "error" in (before or {}) \
@@ -199,10 +213,10 @@ def cmd_record(a):
                      for c in set(before) | set(after)}
             delta = {c: n for c, n in delta.items() if n}
             rec["metrics_delta"] = delta
-            if h["total"] is not None and delta.get("OK", 0) != h["total"]:
+            if delta.get("OK", 0) != sent:
                 rec["problems"].append(
                     f"metrics: {delta.get('OK', 0)} OK calls counted for "
-                    f"{h['total']} requests sent")
+                    f"{sent} requests sent")
             others = {c: n for c, n in delta.items() if c != "OK"}
             if others:
                 rec["problems"].append(f"metrics: non-OK codes {others}")
@@ -217,7 +231,7 @@ def cmd_record(a):
     print(json.dumps(rec))
     cpu = f"{a.cpu:.0f}%" if a.cpu is not None else "-"
     h2cpu = f"{a.h2load_cpu:.0f}%" if a.h2load_cpu is not None else "-"
-    line = (f"{a.server:<8} {a.method:<14} round {a.round:<5} "
+    line = (f"{a.server:<4} {a.method:<30} {a.load:<8} round {a.round:<4} "
             f"{(h['rps'] or 0):>10.0f} calls/s  p50 {fmt_ms(lat['p50_us'])}  "
             f"p99 {fmt_ms(lat['p99_us'])}  cpu: server {cpu:>5} h2load {h2cpu:>5}  "
             f"{'all OK' if rec['all_ok'] else 'NOT OK'}")
@@ -240,11 +254,11 @@ def cmd_summarize(a):
             r = json.loads(line)
             if r["round"] == "warm":
                 continue
-            key = (r["server"], r["method"])
+            key = (r["server"], r["method"], r.get("load", ""))
             if key not in rows:
                 order.append(key)
             rows.setdefault(key, []).append(r)
-    cols = [("server", "<6"), ("method", "<30"), ("rounds", ">6"),
+    cols = [("server", "<6"), ("method", "<30"), ("load", "<7"), ("rounds", ">6"),
             ("calls/s (median)", ">16"), ("min-max", ">13"), ("p50", ">9"),
             ("p99", ">9"), ("server cpu", ">10"), ("calls/cpu-s", ">11"),
             ("h2load cpu", ">10"), ("all OK", "<6")]
@@ -264,7 +278,7 @@ def cmd_summarize(a):
         rps = [r["rps"] for r in rs if r.get("rps") is not None]
         cpu, h2cpu, m_rps = med("server_cpu_pct"), med("h2load_cpu_pct"), med("rps")
         print(line([
-            key[0], key[1], str(len(rs)), f"{m_rps or 0:.0f}",
+            key[0], key[1], key[2], str(len(rs)), f"{m_rps or 0:.0f}",
             f"{min(rps):.0f}-{max(rps):.0f}" if rps else "-",
             fmt_ms(med("p50_us")), fmt_ms(med("p99_us")),
             f"{cpu:.0f}%" if cpu is not None else "-",
@@ -273,7 +287,7 @@ def cmd_summarize(a):
             "yes" if all(r["all_ok"] for r in rs) else "NO"]))
     bad = [r for rs in rows.values() for r in rs if not r["all_ok"]]
     for r in bad:
-        print(f"  {r['server']} {r['method']} round {r['round']}: "
+        print(f"  {r['server']} {r['method']} {r.get('load', '')} round {r['round']}: "
               + "; ".join(r["problems"]))
     return 1 if bad else 0
 
@@ -304,8 +318,9 @@ def main():
     s.add_argument("--settle", type=float, default=2.0)
     s.set_defaults(fn=cmd_calls)
     s = sub.add_parser("record")
-    for f in ("server", "method", "round", "h2load", "reqlog"):
+    for f in ("server", "method", "round", "h2load", "h2load-lat", "reqlog"):
         s.add_argument("--" + f, required=True)
+    s.add_argument("--load", default="")
     for f in ("before", "after", "check"):
         s.add_argument("--" + f)
     s.add_argument("--cpu", type=optional_float)

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   HealthCheckOnly service;
   int bound_port = 0;
   grpc::ServerBuilder builder;
+  // gRPC binds with SO_REUSEPORT by default: a stale server on the same port
+  // would then silently take half of the connections. Fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -10,7 +10,7 @@
 # against the number of requests h2load sent.
 #
 # Usage: tests/bench/run_bench.sh [-r ROUNDS] [-b BUILD_DIR] [--cpp-only] [--keep-logs]
-#   -r N          measured rounds per server and method (default 3), after
+#   -r N          measured rounds per server, method and load (default 3), after
 #                 one short warm-up run each
 #   -b DIR        use the binaries already built in DIR (configured with
 #                 -DBENCH=ON); default: configure and build build-bench/
@@ -18,7 +18,10 @@
 #   --cpp-only    only the C++ server (no PostgreSQL, Redis or registryd)
 #   --keep-logs   keep h2load's per-request logs (several MB a run)
 # Environment: BENCH_HEALTH_ARGS (default "-n 200000 -c 16 -m 32 -t 1"),
-# BENCH_WHOAMI_ARGS (default "-n 20000 -c 16 -m 32 -t 1"), BENCH_PORT (gRPC
+# BENCH_WHOAMI_ARGS (default "-n 20000 -c 16 -m 32 -t 1"),
+# BENCH_SERIAL_HEALTH_ARGS ("-n 20000 -c 1 -m 1 -t 1") and
+# BENCH_SERIAL_WHOAMI_ARGS ("-n 2000 -c 1 -m 1 -t 1") for the one-call-at-a-time
+# runs of each round (empty: skip them), BENCH_PORT (gRPC
 # port of registryd, default 50181; metrics BENCH_PORT+1, C++ BENCH_PORT+2),
 # BENCH_PG_PORT (54349), BENCH_REDIS_PORT (63819): the private PostgreSQL and
 # Redis under var/bench/, started and stopped here; the script stops if any
@@ -46,6 +49,9 @@ while [ $# -gt 0 ]; do
 done
 HEALTH_ARGS=${BENCH_HEALTH_ARGS:-"-n 200000 -c 16 -m 32 -t 1"}
 WHOAMI_ARGS=${BENCH_WHOAMI_ARGS:-"-n 20000 -c 16 -m 32 -t 1"}
+# One call at a time: the latency of a call without queueing.
+SERIAL_HEALTH_ARGS=${BENCH_SERIAL_HEALTH_ARGS-"-n 20000 -c 1 -m 1 -t 1"}
+SERIAL_WHOAMI_ARGS=${BENCH_SERIAL_WHOAMI_ARGS-"-n 2000 -c 1 -m 1 -t 1"}
 PORT=${BENCH_PORT:-50181}
 MPORT=$((PORT + 1)) CPP_PORT=$((PORT + 2))
 HEALTH=/grpc.health.v1.Health/Check
@@ -75,7 +81,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -146,7 +153,38 @@ fi
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, all threads
 
-# run SERVER METHOD ROUND H2LOAD_ARGS
+# alive SERVER WHEN: stop with the exit status and the log's tail if the
+# server is gone (a crash, or a signal from elsewhere: the log says which).
+alive() {
+  local pid log
+  case $1 in
+    ours) pid=$OURS_PID log=$OUT/registryd.log ;;
+    cpp)  pid=$CPP_PID  log=$OUT/bench_health_cpp.log ;;
+  esac
+  kill -0 "$pid" 2>/dev/null && return 0
+  local st=0; wait "$pid" || st=$?
+  [ "$1" = ours ] && OURS_PID="" || CPP_PID=""
+  say "$1 server (pid $pid) is gone $2: exit status $st$([ "$st" -gt 128 ] && echo " (signal $((st - 128)))"); last lines of $log:"
+  tail -30 "$log" >&2
+  die "server gone; results so far in $OUT"
+}
+
+# h2load ARGS URL OUTPUT [h2load options...]: one h2load run; its own CPU
+# (bash's time: wall user system) goes to OUTPUT-time.txt. h2load shares the
+# machine: its CPU shows when the load generator rather than the server is
+# the limit.
+h2load_run() {
+  local args=$1 url=$2 out=$3 TIMEFORMAT='%R %U %S'; shift 3
+  # shellcheck disable=SC2086  # the h2load arguments are words on purpose
+  { time h2load $args -d "$PAYLOAD" -H 'content-type: application/grpc' -H 'te: trailers' \
+      "$@" "$url" >"$out.txt" 2>&1 || true; } 2>"$out-time.txt"
+}
+
+# run SERVER METHOD ROUND H2LOAD_ARGS: two h2load passes, then the checks.
+#   1. calls/s and server CPU, without --log-file (writing it costs h2load,
+#      the limit for registryd's health calls here, 10-20% of its rate);
+#   2. the latency percentiles: the same load, half the calls, --log-file.
+# The metrics delta must count both passes, every call OK.
 run() {
   local server=$1 method=$2 round=$3 args=$4 pid port hdr=() key=() name
   case $server in
@@ -156,32 +194,28 @@ run() {
   if [ "$method" = "$WHOAMI" ]; then
     hdr=(-H "authorization: Bearer $KEY") key=(--key "$KEY")
   fi
-  name=$server.$(basename "$method").$round
-  local pfx="$OUT/$name" t0 t1 c0 c1 total
-  [ "$server" = ours ] && "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" >"$pfx.before.json" || true
+  name=$server.$(basename "$method").$(load_label "$args" | tr -d ' ').$round
+  local pfx="$OUT/$name" url="http://127.0.0.1:$port$method" t0 t1 c0 c1 n1 n2
+  alive "$server" "before $name"
+  if [ "$server" = ours ]; then
+    "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" >"$pfx.before.json" || true
+  fi
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  # h2load shares the machine: its own CPU (bash's time, user + system) shows
-  # when the load generator rather than the server is the limit.
-  local TIMEFORMAT='%R %U %S'
-  # shellcheck disable=SC2086  # the h2load arguments are words on purpose
-  { time h2load $args -d "$PAYLOAD" -H 'content-type: application/grpc' -H 'te: trailers' \
-      "${hdr[@]}" --log-file="$pfx.reqlog" "http://127.0.0.1:$port$method" \
-      >"$pfx.h2load.txt" 2>&1 || true; } 2>"$pfx.h2load-time.txt"
+  h2load_run "$args" "$url" "$pfx.h2load" "${hdr[@]}"
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid" 2>/dev/null || echo "$c0")
-  total=$(awk '/^requests:/{print $2}' "$pfx.h2load.txt")
+  alive "$server" "during $name"
+  h2load_run "$(scale_n "$args" 2)" "$url" "$pfx.h2load-lat" "${hdr[@]}" --log-file="$pfx.reqlog"
+  alive "$server" "during $name (latency pass)"
+  n1=$(awk '/^requests:/{print $2}' "$pfx.h2load.txt")
+  n2=$(awk '/^requests:/{print $2}' "$pfx.h2load-lat.txt")
   if [ "$server" = ours ]; then
     "$PY" "$TOOL" calls "http://127.0.0.1:$MPORT/metrics" "$method" \
-      --since "$pfx.before.json" --expect "${total:-0}" >"$pfx.after.json" || true
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    local st=0; wait "$pid" || st=$?
-    say "$server server DIED during $name (wait status $st); last lines of its log:"
-    tail -30 "$OUT/$([ "$server" = ours ] && echo registryd || echo bench_health_cpp).log" >&2
-    die "server crashed; results so far in $OUT"
+      --since "$pfx.before.json" --expect "$((${n1:-0} + ${n2:-0}))" >"$pfx.after.json" || true
   fi
   "$PY" "$TOOL" check "127.0.0.1:$port" "$method" "${key[@]}" >"$pfx.check.json" || true
-  local rec=(--server "$server" --method "$method" --round "$round"
-             --h2load "$pfx.h2load.txt" --reqlog "$pfx.reqlog" --check "$pfx.check.json"
+  local rec=(--server "$server" --method "$method" --round "$round" --load "$(load_label "$args")"
+             --h2load "$pfx.h2load.txt" --h2load-lat "$pfx.h2load-lat.txt"
+             --reqlog "$pfx.reqlog" --check "$pfx.check.json"
              --cpu "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$HZ" \
                        'BEGIN { printf "%.1f", (b - a) / hz / (e - s) * 100 }')"
              --h2load-cpu "$(awk '{ if ($1 > 0) printf "%.1f", ($2 + $3) / $1 * 100 }' \
@@ -191,24 +225,39 @@ run() {
   [ "$KEEP_LOGS" = 1 ] || rm -f "$pfx.reqlog"
 }
 
-warm_args() { # the same arguments with -n cut to a tenth
-  awk '{ for (i = 1; i <= NF; i++) if ($i == "-n" && i < NF) { $(i + 1) = int($(i + 1) / 10) } print }' <<<"$1"
+load_label() { # "-n 200000 -c 16 -m 32 -t 1" -> "c16 m32"
+  awk '{ c = 1; m = 1
+         for (i = 1; i < NF; i++) { if ($i == "-c") c = $(i + 1); if ($i == "-m") m = $(i + 1) }
+         print "c" c " m" m }' <<<"$1"
+}
+scale_n() { # ARGS DIVISOR: the same arguments with -n divided
+  awk -v d="$2" '{ for (i = 1; i < NF; i++) if ($i == "-n") $(i + 1) = int($(i + 1) / d); print }' <<<"$1"
 }
 
-say "h2load health: $HEALTH_ARGS; WhoAmI: $WHOAMI_ARGS; $ROUNDS rounds; $(nproc) cores; results in $OUT"
+say "h2load health: $HEALTH_ARGS; WhoAmI: $WHOAMI_ARGS; serial: ${SERIAL_HEALTH_ARGS:-none} / ${SERIAL_WHOAMI_ARGS:-none}; $ROUNDS rounds; $(nproc) cores; results in $OUT"
 servers=(cpp); [ "$CPP_ONLY" = 1 ] || servers=(ours cpp)
-for s in "${servers[@]}"; do run "$s" "$HEALTH" warm "$(warm_args "$HEALTH_ARGS")"; done
-[ "$CPP_ONLY" = 1 ] || run ours "$WHOAMI" warm "$(warm_args "$WHOAMI_ARGS")"
+for s in "${servers[@]}"; do run "$s" "$HEALTH" warm "$(scale_n "$HEALTH_ARGS" 10)"; done
+[ "$CPP_ONLY" = 1 ] || run ours "$WHOAMI" warm "$(scale_n "$WHOAMI_ARGS" 10)"
 for r in $(seq 1 "$ROUNDS"); do
   for s in "${servers[@]}"; do run "$s" "$HEALTH" "$r" "$HEALTH_ARGS"; done
   [ "$CPP_ONLY" = 1 ] || run ours "$WHOAMI" "$r" "$WHOAMI_ARGS"
+  if [ -n "$SERIAL_HEALTH_ARGS" ]; then
+    for s in "${servers[@]}"; do run "$s" "$HEALTH" "$r" "$SERIAL_HEALTH_ARGS"; done
+  fi
+  if [ -n "$SERIAL_WHOAMI_ARGS" ] && [ "$CPP_ONLY" = 0 ]; then
+    run ours "$WHOAMI" "$r" "$SERIAL_WHOAMI_ARGS"
+  fi
 done
 
 {
   echo
   echo "$(date -u +%FT%TZ) $(nproc) cores, $(h2load --version 2>/dev/null | head -1)"
-  echo "health: h2load $HEALTH_ARGS; WhoAmI: h2load $WHOAMI_ARGS; $ROUNDS rounds, alternating"
-  echo "ours = registryd ($BUILD); cpp = bench_health_cpp, $(head -1 "$OUT/bench_health_cpp.log" | sed 's/^bench_health_cpp: //')"
+  echo "health: h2load $HEALTH_ARGS; WhoAmI: h2load $WHOAMI_ARGS;"
+  echo "one call at a time: health h2load ${SERIAL_HEALTH_ARGS:-(skipped)}; WhoAmI h2load ${SERIAL_WHOAMI_ARGS:-(skipped)}"
+  echo "$ROUNDS rounds, alternating servers; calls/s from the runs above, p50/p99 from"
+  echo "a second run of each with half the calls and h2load --log-file (request sent to response end)"
+  [ "$CPP_ONLY" = 1 ] || echo "ours = registryd ($BUILD)"
+  echo "cpp = bench_health_cpp, $(head -1 "$OUT/bench_health_cpp.log" | sed 's/^bench_health_cpp: //')"
   echo
 } | tee "$OUT/summary.txt"
 set +e

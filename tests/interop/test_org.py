@@ -4,6 +4,7 @@ API keys, suspension, qualifications and the public directory, and the event
 rows every mutation writes."""
 
 import datetime
+import threading
 import time
 import unittest
 
@@ -224,6 +225,61 @@ class ValidationAndIdempotencyTest(harness.RegistryTestCase):
                          q.organization.id)
 
 
+    def test_other_string_fields_validated(self):
+        s = self.server
+        uscc = s.uscc()
+        req = create_req(s, uscc=uscc, name="Valid Name", region_code="610113")
+        good = req.SerializeToString()
+        self.assertEqual(good.count(b"610113"), 1)
+        # Invalid UTF-8 in region_code (same length).
+        body = good.replace(b"610113", b"61\xff\xfe13")
+        r = harness.invoke(s.channel, harness.ORG + "CreateOrganization", body,
+                           org_pb2.CreateOrganizationResponse, key=s.admin_key)
+        self.assertField(r, "region_code")
+        self.assertField(s.call("CreateOrganization", create_req(s, uscc=uscc, region_code="abcdef"),
+                                key=s.admin_key), "region_code")
+        self.assertEqual(self.count_orgs(uscc), 0)
+
+    def test_concurrent_replays_create_one_organization(self):
+        # A client retrying quickly (or twice at once) with one request_id
+        # gets the same organization every time, and only one exists.
+        s = self.server
+        req = create_req(s, name="Concurrent Co")
+        replies = [None] * 8
+
+        def go(i):
+            replies[i] = s.call("CreateOrganization", req, key=s.admin_key)
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(replies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in replies:
+            self.assertOK(r)
+        self.assertEqual(len({r.response.organization.id for r in replies}), 1, replies)
+        self.assertEqual(sum(1 for r in replies if r.response.api_key), 1,
+                         "exactly one reply carries the key")
+        self.assertEqual(self.count_orgs(req.uscc), 1)
+        self.assertEqual(self.count_rid(req.request_id), 1)
+
+    def test_concurrent_same_uscc_one_wins(self):
+        s = self.server
+        uscc = s.uscc()
+        replies = [None] * 6
+
+        def go(i):
+            replies[i] = s.call("CreateOrganization", create_req(s, uscc=uscc, name="Race %d" % i),
+                                key=s.admin_key)
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(replies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(r.code.name for r in replies)
+        self.assertEqual(codes, ["ALREADY_EXISTS"] * 5 + ["OK"], replies)
+        self.assertEqual(self.count_orgs(uscc), 1)
+
+
 class ApiKeysTest(harness.RegistryTestCase):
 
     def list_keys(self, key, organization_id=""):
@@ -302,6 +358,26 @@ class ApiKeysTest(harness.RegistryTestCase):
         # The admin sees the same list for that organization.
         admin_view = self.list_keys(s.admin_key, pid)
         self.assertEqual({k.key_id for k in admin_view.keys}, {p.key_id, k2.key_id, k3.key_id})
+
+    def test_issue_key_replay_and_validation(self):
+        s = self.server
+        p = s.create_org([PLATFORM])
+        req = org_pb2.IssueApiKeyRequest(request_id=rid())
+        a = self.assertOK(s.call("IssueApiKey", req, key=p.api_key))
+        b = self.assertOK(s.call("IssueApiKey", req, key=p.api_key))
+        self.assertEqual(b.key_id, a.key_id)
+        self.assertEqual(b.api_key, "", "a replay must not return the key again")
+        keys = self.list_keys(p.api_key)
+        self.assertEqual(sorted(k.key_id for k in keys.keys), sorted([p.key_id, a.key_id]))
+        # valid_until in the past.
+        self.assertField(s.call("IssueApiKey", org_pb2.IssueApiKeyRequest(
+            request_id=rid(), valid_until=ts_in(-3600)), key=p.api_key), "valid_until")
+        # Unknown key id.
+        self.assertCode(s.call("RevokeApiKey", org_pb2.RevokeApiKeyRequest(
+            request_id=rid(), key_id="key_doesnotexist"), key=s.admin_key), C.NOT_FOUND)
+        self.assertField(s.call("RevokeApiKey", org_pb2.RevokeApiKeyRequest(
+            request_id="nope", key_id=a.key_id), key=p.api_key), "request_id")
+        self.assertOK(s.call("WhoAmI", key=a.api_key))
 
     def test_revoke_with_revoked_key_then_self_lockout_needs_admin(self):
         s = self.server

@@ -3,6 +3,8 @@ methods, the message size limit, invalid UTF-8, malformed bodies, deadlines
 (abandoned and rolled back), the per-key rate limit with ErrorInfo and
 RetryInfo, and the Prometheus metrics."""
 
+import socket
+import threading
 import time
 import unittest
 
@@ -103,6 +105,9 @@ class TransportTest(harness.RegistryTestCase):
             t0 = time.monotonic()
             r = s.call("CreateOrganization", req, key=s.admin_key, timeout=1.0)
             elapsed = time.monotonic() - t0
+            # Keep the lock well past the server's own view of the deadline
+            # (its clock starts when the headers arrive, a little later).
+            time.sleep(1.5)
         finally:
             lock.release()
         self.assertCode(r, C.DEADLINE_EXCEEDED, details_required=False)
@@ -115,6 +120,92 @@ class TransportTest(harness.RegistryTestCase):
         # The same request now succeeds (the id was left unused).
         self.assertOK(s.call("CreateOrganization", req, key=s.admin_key))
         self.assertEqual(self.count_orgs(req.uscc), 1)
+
+    def test_many_concurrent_calls(self):
+        s = self.server
+        errors = []
+
+        def go():
+            ch = harness.grpc.insecure_channel(s.addr)
+            try:
+                for _ in range(20):
+                    r = harness.invoke(ch, harness.ORG + "WhoAmI", org_pb2.WhoAmIRequest(),
+                                       org_pb2.WhoAmIResponse, key=s.admin_key)
+                    if r.code != grpc.StatusCode.OK:
+                        errors.append(r)
+            finally:
+                ch.close()
+        threads = [threading.Thread(target=go) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertTrue(s.alive())
+
+    def test_cancelled_and_abandoned_calls_leave_server_healthy(self):
+        s = self.server
+        lock = harness.TableLock(s.db.conninfo, "organizations")
+        try:
+            fn = harness.stub(s.channel, harness.ORG + "CreateOrganization",
+                              org_pb2.CreateOrganizationRequest,
+                              org_pb2.CreateOrganizationResponse)
+            futs = [fn.future(org_pb2.CreateOrganizationRequest(
+                request_id=rid(), name="Cancelled %d" % i, uscc=s.uscc(), roles=[PLATFORM],
+                region_code="140302"), metadata=harness.auth_md(s.admin_key), timeout=30)
+                for i in range(4)]
+            time.sleep(0.5)
+            for f in futs:
+                f.cancel()
+            # Connections that go away mid-call.
+            for _ in range(3):
+                ch = harness.grpc.insecure_channel(s.addr)
+                harness.stub(ch, harness.ORG + "WhoAmI", org_pb2.WhoAmIRequest,
+                             org_pb2.WhoAmIResponse).future(
+                    org_pb2.WhoAmIRequest(), metadata=harness.auth_md(s.admin_key), timeout=30)
+                time.sleep(0.1)
+                ch.close()
+        finally:
+            lock.release()
+        time.sleep(1)
+        self.assertTrue(s.alive(), s.log_tail())
+        for _ in range(5):
+            self.assertOK(s.call("WhoAmI", key=s.admin_key))
+
+    def test_garbage_on_the_socket(self):
+        s = self.server
+        for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 64,
+                     bytes(range(256)) * 4):
+            with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+                try:
+                    c.sendall(junk)
+                    c.settimeout(2)
+                    c.recv(4096)
+                except OSError:
+                    pass
+        self.assertTrue(s.alive(), s.log_tail())
+        self.assertOK(s.call("WhoAmI", key=s.admin_key))
+
+    def test_deadline_abandons_blocked_query(self):
+        # SPEC §5: the remaining deadline becomes the statement timeout, so a
+        # call blocked in PostgreSQL stops waiting once its deadline passed
+        # (it does not hold a worker and a backend until the lock goes away).
+        s = self.server
+        req = org_pb2.CreateOrganizationRequest(
+            request_id=rid(), name="Blocked Co", uscc=s.uscc(), roles=[PLATFORM],
+            region_code="140302")
+        lock = harness.TableLock(s.db.conninfo, "organizations")
+        try:
+            r = s.call("CreateOrganization", req, key=s.admin_key, timeout=1.0)
+            self.assertCode(r, C.DEADLINE_EXCEEDED, details_required=False)
+            time.sleep(1.5)
+            waiting = s.db.query(
+                "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+        finally:
+            lock.release()
+        self.assertEqual(waiting, [], "queries still waiting 1.5 s after the deadline")
 
     def test_metrics(self):
         s = self.server
@@ -143,9 +234,14 @@ class TransportTest(harness.RegistryTestCase):
         self.assertEqual(harness.metric(text, "registry_pg_up"), 1.0)
         self.assertEqual(harness.metric(text, "registry_redis_up"), 1.0)
         self.assertIsNotNone(harness.metric(text, "registry_worker_queue_depth"))
-        self.assertIsNotNone(harness.metric(text, "registry_log_tree_size"))
         self.assertIn("# TYPE registry_rpc_calls_total counter", text)
         self.assertIn("# TYPE registry_rpc_duration_seconds histogram", text)
+
+    def test_metrics_log_tree_size(self):
+        # SPEC §6 "Operation" lists it beside the others; 0 before any sequencing.
+        value = harness.metric(self.server.metrics(), "registry_log_tree_size")
+        self.assertIsNotNone(value, "no registry_log_tree_size in /metrics")
+        self.assertGreaterEqual(value, 0)
 
 
 class RateLimitTest(harness.RegistryTestCase):
