@@ -69,6 +69,8 @@ int write_run(rpc_call *call, const ProtobufCMessage *req,
         return -1;
       }
       if (rv == 0) rv = reqid_record(pg, &r, stored ? stored : out);
+      /* the caller has been told DEADLINE_EXCEEDED: do not commit behind it */
+      if (rv == 0 && core_timeout_ms(call) < 0) rv = REG_ETIMEDOUT;
       if (rv == 0) rv = pg_tx_commit(pg);
       if (rv == 0) {
         *resp = out;
