@@ -4,6 +4,7 @@
  * write the same rows and events as the RPCs, acting as the organization
  * itself, and never go through the network.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "registry/v1/log.pb-c.h"
@@ -19,12 +20,28 @@ static int event_for(pg_conn *pg, arena *a, int type, const char *org_id,
   return events_append(pg, type, org_id, NULL, buf, len, NULL);
 }
 
+/* The common end of both commands, inside their transaction: a new key for
+ * org_id and its event, then commit (or rollback on any failure). The clear
+ * key goes to key_out only once committed; the stack copy is wiped. */
+static int finish_with_key(pg_conn *pg, arena *a, const uint8_t token_key[32], const char *org_id,
+                           int rv, char *key_out) {
+  char key[64], key_id[IDS_MAX];
+  Registry__V1__ApiKey *meta = NULL;
+  if (rv == 0) rv = org_store_key_create(pg, token_key, org_id, 0, key, key_id, a, &meta);
+  if (rv == 0)
+    rv = event_for(pg, a, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_API_KEY_ISSUED, org_id, &meta->base);
+  if (rv == 0) rv = pg_tx_commit(pg);
+  if (rv != 0) pg_tx_rollback(pg);
+  else memcpy(key_out, key, strlen(key) + 1);
+  sodium_memzero(key, sizeof(key));
+  return rv;
+}
+
 int org_admin_bootstrap(pg_conn *pg, const uint8_t token_key[32], const char *name,
                         const char *uscc, char *key_out) {
   arena *a = arena_new(0);
   if (!a) return REG_ENOMEM;
-  char id[IDS_MAX], key[64], key_id[IDS_MAX];
-  Registry__V1__ApiKey *meta = NULL;
+  char id[IDS_MAX];
   Registry__V1__Organization *org = NULL;
   int rv = pg_tx_begin(pg, 0);
   if (rv != 0) goto out;
@@ -38,18 +55,10 @@ int org_admin_bootstrap(pg_conn *pg, const uint8_t token_key[32], const char *na
   }
   ids_new("org", id, sizeof(id));
   if (rv == 0) rv = org_store_insert(pg, id, name, uscc, 1u << REGISTRY__V1__ROLE__ROLE_ADMIN, "");
-  if (rv == 0) rv = org_store_key_create(pg, token_key, id, 0, key, key_id, a, &meta);
   if (rv == 0) rv = org_store_get(pg, a, id, -1, &org);
   if (rv == 0)
     rv = event_for(pg, a, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ORGANIZATION_CREATED, id, &org->base);
-  if (rv == 0)
-    rv = event_for(pg, a, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_API_KEY_ISSUED, id, &meta->base);
-  if (rv == 0) rv = pg_tx_commit(pg);
-  if (rv != 0) {
-    pg_tx_rollback(pg);
-    goto out;
-  }
-  memcpy(key_out, key, strlen(key) + 1);
+  rv = finish_with_key(pg, a, token_key, id, rv, key_out);
 out:
   arena_free(a);
   return rv;
@@ -59,22 +68,10 @@ int org_admin_issue_key(pg_conn *pg, const uint8_t token_key[32], const char *or
                         char *key_out) {
   arena *a = arena_new(0);
   if (!a) return REG_ENOMEM;
-  char key[64], key_id[IDS_MAX];
-  Registry__V1__ApiKey *meta = NULL;
   Registry__V1__Organization *org = NULL;
   int rv = pg_tx_begin(pg, 0);
-  if (rv != 0) goto out;
-  rv = org_store_get(pg, a, org_id, -1, &org);
-  if (rv == 0) rv = org_store_key_create(pg, token_key, org_id, 0, key, key_id, a, &meta);
-  if (rv == 0)
-    rv = event_for(pg, a, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_API_KEY_ISSUED, org_id, &meta->base);
-  if (rv == 0) rv = pg_tx_commit(pg);
-  if (rv != 0) {
-    pg_tx_rollback(pg);
-    goto out;
-  }
-  memcpy(key_out, key, strlen(key) + 1);
-out:
+  if (rv == 0) rv = finish_with_key(pg, a, token_key, org_id,
+                                    org_store_get(pg, a, org_id, -1, &org), key_out);
   arena_free(a);
   return rv;
 }

@@ -18,6 +18,7 @@
  * script again on the server.
  */
 #include "storage/redis/kv.h"
+#include "storage/redis/kv_addr.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -55,32 +56,6 @@ static atomic_uint_fast64_t down_total;
 
 uint64_t kv_down_total(void) { return (uint64_t)atomic_load(&down_total); }
 
-/* "host:port" or "[v6]:port" → 0; else REG_EINVAL. */
-static int addr_parse(const char *addr, char *host, size_t cap, int *port) {
-  const char *colon;
-  const char *h = addr;
-  size_t hlen;
-  if (addr[0] == '[') {
-    const char *end = strchr(addr, ']');
-    if (!end || end[1] != ':') return REG_EINVAL;
-    h = addr + 1;
-    hlen = (size_t)(end - h);
-    colon = end + 1;
-  } else {
-    colon = strrchr(addr, ':');
-    if (!colon) return REG_EINVAL;
-    hlen = (size_t)(colon - addr);
-  }
-  if (hlen == 0 || hlen >= cap) return REG_EINVAL;
-  char *endp = NULL;
-  errno = 0;
-  long p = strtol(colon + 1, &endp, 10);
-  if (errno || !endp || *endp || endp == colon + 1 || p < 1 || p > 65535) return REG_EINVAL;
-  memcpy(host, h, hlen);
-  host[hlen] = '\0';
-  *port = (int)p;
-  return 0;
-}
 
 kv_conn *kv_conn_new(const char *addr, int timeout_ms) {
   kv_conn *c = calloc(1, sizeof(*c));
@@ -89,7 +64,7 @@ kv_conn *kv_conn_new(const char *addr, int timeout_ms) {
   c->timeout.tv_sec = timeout_ms / 1000;
   c->timeout.tv_usec = (timeout_ms % 1000) * 1000;
   if (addr && *addr) {
-    if (addr_parse(addr, c->host, sizeof(c->host), &c->port) == 0)
+    if (kv_addr_parse(addr, c->host, sizeof(c->host), &c->port) == 0)
       c->configured = 1;
     else
       log_error(NULL, "redis: bad address (want host:port); running without Redis");

@@ -37,6 +37,7 @@
  * the client closing, and the outermost entry frees it on the way out.
  */
 #include "storage/redis/kv_async.h"
+#include "storage/redis/kv_addr.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -85,32 +86,6 @@ struct kv_async {
   int closing; /* kv_async_free called: free once depth is 0 */
 };
 
-/* "host:port" or "[v6]:port" → 0; else REG_EINVAL (as storage/redis/kv.c). */
-static int addr_parse(const char *addr, char *host, size_t cap, int *port) {
-  const char *colon;
-  const char *h = addr;
-  size_t hlen;
-  if (addr[0] == '[') {
-    const char *end = strchr(addr, ']');
-    if (!end || end[1] != ':') return REG_EINVAL;
-    h = addr + 1;
-    hlen = (size_t)(end - h);
-    colon = end + 1;
-  } else {
-    colon = strrchr(addr, ':');
-    if (!colon) return REG_EINVAL;
-    hlen = (size_t)(colon - addr);
-  }
-  if (hlen == 0 || hlen >= cap) return REG_EINVAL;
-  char *endp = NULL;
-  errno = 0;
-  long p = strtol(colon + 1, &endp, 10);
-  if (errno || !endp || *endp || endp == colon + 1 || p < 1 || p > 65535) return REG_EINVAL;
-  memcpy(host, h, hlen);
-  host[hlen] = '\0';
-  *port = (int)p;
-  return 0;
-}
 
 static void on_connect_timeout(evutil_socket_t fd, short what, void *arg);
 
@@ -127,7 +102,7 @@ kv_async *kv_async_new(struct event_base *base, const char *addr, int connect_ti
     return NULL;
   }
   if (addr && *addr) {
-    if (addr_parse(addr, c->host, sizeof(c->host), &c->port) == 0)
+    if (kv_addr_parse(addr, c->host, sizeof(c->host), &c->port) == 0)
       c->configured = 1;
     else
       log_error(NULL, "redis async: bad address (want host:port); running without Redis");

@@ -73,25 +73,28 @@ typedef void (*kv_async_cb)(kv_async *c, int status, struct redisReply *reply, v
  *                client is being freed;
  *   REG_ENOMEM   out of memory, or KV_ASYNC_MAX_PENDING commands already
  *                wait for their reply (back off: the server is slow);
- *   REG_EINVAL   c, cb or argv NULL, argc < 1, timeout_ms <= 0.
+ *   REG_EINVAL   c, cb or argv NULL, argc < 1, timeout_ms <= 0, or a
+ *                command whose callback hiredis would call more than once
+ *                ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, MONITOR).
  * On any error cb is never called. */
 int kv_async_command(kv_async *c, int timeout_ms, kv_async_cb cb, void *arg, int argc,
                      const char **argv, const size_t *lens) REG_MUST_CHECK;
 
 /* 1 while a connection is established (connected and not lost since), else
- * 0; for health and metrics. A client that sends nothing does not notice a
- * server that went away until its next command. */
+ * 0; for health and metrics. A connection the server closes is noticed by
+ * the loop even while idle; one that vanished without a FIN or RST is
+ * noticed only when a command times out. */
 int kv_async_up(const kv_async *c);
 
 /* Number of commands waiting for their reply. */
 int kv_async_pending(const kv_async *c);
 
 /* Closes the connection and frees c. Every pending command's callback runs
- * once, with REG_EUNAVAIL, before this returns (from inside a callback of c:
- * before that callback's caller returns; c itself is freed after the
- * outermost callback of c returns, and kv_async_command on it returns
- * REG_EUNAVAIL meanwhile). NULL is a no-op; calling it twice from callbacks
- * is harmless. Call it before event_base_free(base). */
+ * once, with REG_EUNAVAIL, before this returns. Safe from inside a callback
+ * of c: then c stays allocated until that callback returns (kv_async_command
+ * on it returns REG_EUNAVAIL, kv_async_free does nothing) and is freed by
+ * the client on the way out. NULL is a no-op. Call it before
+ * event_base_free(base). */
 void kv_async_free(kv_async *c);
 
 #endif
