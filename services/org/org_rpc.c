@@ -251,20 +251,33 @@ static int do_suspend(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
                       ProtobufCMessage **stored) {
   (void)stored;
   suspend_arg *c = arg;
-  int rv = org_store_set_suspended(pg, c->org_id, c->suspend, c->reason);
-  if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
   Registry__V1__Organization *org = NULL;
-  if (rv || (rv = org_store_get(pg, call->arena, c->org_id, -1, &org)) ||
-      (rv = event(call, pg, c->suspend ? EV(ORGANIZATION_SUSPENDED) : EV(ORGANIZATION_REINSTATED),
-                  &org->base)))
-    return rv;
-  /* both responses have the one field `organization` */
-  Registry__V1__SuspendOrganizationResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  if (c->suspend) registry__v1__suspend_organization_response__init(r);
-  else registry__v1__reinstate_organization_response__init((void *)r);
-  r->organization = org;
-  *resp = &r->base;
+  int rv = org_store_get(pg, call->arena, c->org_id, -1, &org);
+  if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
+  if (rv != 0) return rv;
+  int was_suspended = org->status == REGISTRY__V1__ORGANIZATION_STATUS__ORGANIZATION_STATUS_SUSPENDED;
+  /* reinstating an active organization changes nothing and logs nothing;
+   * suspending again records the new reason */
+  if (c->suspend || was_suspended) {
+    if ((rv = org_store_set_suspended(pg, c->org_id, c->suspend, c->reason)) ||
+        (rv = org_store_get(pg, call->arena, c->org_id, -1, &org)) ||
+        (rv = event(call, pg, c->suspend ? EV(ORGANIZATION_SUSPENDED) : EV(ORGANIZATION_REINSTATED),
+                    &org->base)))
+      return rv;
+  }
+  if (c->suspend) {
+    Registry__V1__SuspendOrganizationResponse *r = arena_alloc(call->arena, sizeof(*r));
+    if (!r) return REG_ENOMEM;
+    registry__v1__suspend_organization_response__init(r);
+    r->organization = org;
+    *resp = &r->base;
+  } else {
+    Registry__V1__ReinstateOrganizationResponse *r = arena_alloc(call->arena, sizeof(*r));
+    if (!r) return REG_ENOMEM;
+    registry__v1__reinstate_organization_response__init(r);
+    r->organization = org;
+    *resp = &r->base;
+  }
   return 0;
 }
 
@@ -362,12 +375,19 @@ static int do_qualification(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
       (rv = event(call, pg, c->revoke ? EV(QUALIFICATION_REVOKED) : EV(QUALIFICATION_SET),
                   &org->base)))
     return rv;
-  Registry__V1__SetQualificationResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  if (c->revoke) registry__v1__revoke_qualification_response__init((void *)r);
-  else registry__v1__set_qualification_response__init(r);
-  r->organization = org;
-  *resp = &r->base;
+  if (c->revoke) {
+    Registry__V1__RevokeQualificationResponse *r = arena_alloc(call->arena, sizeof(*r));
+    if (!r) return REG_ENOMEM;
+    registry__v1__revoke_qualification_response__init(r);
+    r->organization = org;
+    *resp = &r->base;
+  } else {
+    Registry__V1__SetQualificationResponse *r = arena_alloc(call->arena, sizeof(*r));
+    if (!r) return REG_ENOMEM;
+    registry__v1__set_qualification_response__init(r);
+    r->organization = org;
+    *resp = &r->base;
+  }
   return 0;
 }
 

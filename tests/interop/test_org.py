@@ -743,8 +743,12 @@ class EventsTest(harness.RegistryTestCase):
         self.assertOK(s.call("RevokeQualification", org_pb2.RevokeQualificationRequest(
             request_id=rid(), organization_id=pid, kind=APPRAISAL, reason="done"),
             key=s.admin_key))
-        # None of these writes an event: a replay, refusals, reads.
+        # None of these writes an event: a replay, refusals, reads, and
+        # reinstating an organization that is not suspended (no change).
         self.assertOK(s.call("CreateOrganization", create, key=s.admin_key))
+        again = self.assertOK(s.call("ReinstateOrganization", org_pb2.ReinstateOrganizationRequest(
+            request_id=rid(), organization_id=pid, reason="again"), key=s.admin_key))
+        self.assertEqual(again.organization.status, org_pb2.ORGANIZATION_STATUS_ACTIVE)
         self.assertCode(s.call("CreateOrganization", create_req(
             s, uscc=harness.IDS["uscc_bad"][1]), key=s.admin_key), C.INVALID_ARGUMENT)
         self.assertCode(s.call("CreateOrganization", create_req(
