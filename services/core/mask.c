@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Number of code points in s (a code point starts at every byte that is
- * not a continuation byte 10xxxxxx). */
+ * not a continuation byte, 0x80..0xBF). */
 static size_t count_chars(const char *s) {
   size_t n = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)

@@ -57,7 +57,7 @@ void pg_params_null(pg_params *p);
  * is cleared). Errors: REG_EUNAVAIL (connection lost: the connection is
  * dropped and will be reopened), REG_EEXIST (unique violation 23505),
  * REG_ETIMEDOUT (57014 statement timeout / cancel), REG_ECONFLICT (40001,
- * 40P01, 55P03), REG_EINVAL (22xxx data exceptions, 23xxx other integrity
+ * 40P01, 55P03), REG_EINVAL (class 22 data exceptions, class 23 other integrity
  * violations), REG_EIO (anything else; the message is logged without
  * parameters). */
 int pg_query(pg_conn *c, const char *sql, const pg_params *params,
