@@ -50,6 +50,20 @@ static int key_target(rpc_call *call, const char *requested, const char **out) {
   return 0;
 }
 
+/* A response whose one field is `organization` (Suspend, Reinstate,
+ * SetQualification, RevokeQualification): one builder for the four types. */
+static int org_response(rpc_call *call, const ProtobufCMessageDescriptor *d,
+                        Registry__V1__Organization *org, ProtobufCMessage **resp) {
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "organization");
+  if (!f) return REG_EINVAL;
+  ProtobufCMessage *m = arena_alloc(call->arena, d->sizeof_message);
+  if (!m) return REG_ENOMEM;
+  protobuf_c_message_init(d, m);
+  *(Registry__V1__Organization **)(void *)((char *)m + f->offset) = org;
+  *resp = m;
+  return 0;
+}
+
 static int64_t ts_us(const Google__Protobuf__Timestamp *t) {
   return t ? t->seconds * 1000000 + t->nanos / 1000 : 0;
 }
@@ -265,20 +279,10 @@ static int do_suspend(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
                     &org->base)))
       return rv;
   }
-  if (c->suspend) {
-    Registry__V1__SuspendOrganizationResponse *r = arena_alloc(call->arena, sizeof(*r));
-    if (!r) return REG_ENOMEM;
-    registry__v1__suspend_organization_response__init(r);
-    r->organization = org;
-    *resp = &r->base;
-  } else {
-    Registry__V1__ReinstateOrganizationResponse *r = arena_alloc(call->arena, sizeof(*r));
-    if (!r) return REG_ENOMEM;
-    registry__v1__reinstate_organization_response__init(r);
-    r->organization = org;
-    *resp = &r->base;
-  }
-  return 0;
+  return org_response(call,
+                      c->suspend ? &registry__v1__suspend_organization_response__descriptor
+                                 : &registry__v1__reinstate_organization_response__descriptor,
+                      org, resp);
 }
 
 static int suspend_common(rpc_call *call, const ProtobufCMessage *m, const char *org_id,
@@ -375,20 +379,10 @@ static int do_qualification(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
       (rv = event(call, pg, c->revoke ? EV(QUALIFICATION_REVOKED) : EV(QUALIFICATION_SET),
                   &org->base)))
     return rv;
-  if (c->revoke) {
-    Registry__V1__RevokeQualificationResponse *r = arena_alloc(call->arena, sizeof(*r));
-    if (!r) return REG_ENOMEM;
-    registry__v1__revoke_qualification_response__init(r);
-    r->organization = org;
-    *resp = &r->base;
-  } else {
-    Registry__V1__SetQualificationResponse *r = arena_alloc(call->arena, sizeof(*r));
-    if (!r) return REG_ENOMEM;
-    registry__v1__set_qualification_response__init(r);
-    r->organization = org;
-    *resp = &r->base;
-  }
-  return 0;
+  return org_response(call,
+                      c->revoke ? &registry__v1__revoke_qualification_response__descriptor
+                                : &registry__v1__set_qualification_response__descriptor,
+                      org, resp);
 }
 
 int org_rpc_set_qualification(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
