@@ -6,7 +6,9 @@
  */
 #include "services/methods.h"
 
+#include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
+#include "services/log/log_rpc.h"
 #include "services/org/org_rpc.h"
 
 #define ROLE(r) (1u << REGISTRY__V1__ROLE__ROLE_##r)
@@ -22,6 +24,14 @@
    .output = &registry__v1__##lower##_response__descriptor,          \
    .kind = RPC_KIND_UNARY, .unary = fn, .needs_key = 1, .roles = roles_}
 
+/* A public method (SPEC §2): no API key; it still runs on a worker, where
+ * the authorize hook lets it through at once. */
+#define PUBLIC(svc, method, lower, fn)                               \
+  {.path = "/registry.v1." #svc "/" #method,                         \
+   .input = &registry__v1__##lower##_request__descriptor,            \
+   .output = &registry__v1__##lower##_response__descriptor,          \
+   .kind = RPC_KIND_UNARY, .unary = fn, .needs_key = 0, .roles = 0}
+
 const rpc_method registry_methods[] = {
     /* OrgService (SPEC §4.1): ADMIN unless said otherwise */
     UNARY(OrgService, CreateOrganization, create_organization, org_rpc_create_organization, ROLE(ADMIN)),
@@ -35,5 +45,15 @@ const rpc_method registry_methods[] = {
     UNARY(OrgService, SetQualification, set_qualification, org_rpc_set_qualification, ROLE(ADMIN)),
     UNARY(OrgService, RevokeQualification, revoke_qualification, org_rpc_revoke_qualification, ROLE(ADMIN)),
     UNARY(OrgService, ListOrganizations, list_organizations, org_rpc_list_organizations, ANY_CALLER),
+
+    /* LogService (SPEC §4.6); WatchEvents (loop-owned) comes separately */
+    PUBLIC(LogService, ListSigningKeys, list_signing_keys, log_rpc_list_signing_keys),
+    PUBLIC(LogService, GetCheckpoint, get_checkpoint, log_rpc_get_checkpoint),
+    PUBLIC(LogService, GetInclusionProof, get_inclusion_proof, log_rpc_get_inclusion_proof),
+    UNARY(LogService, GetInclusionProofByHash, get_inclusion_proof_by_hash,
+          log_rpc_get_inclusion_proof_by_hash, ANY_CALLER),
+    PUBLIC(LogService, GetConsistencyProof, get_consistency_proof, log_rpc_get_consistency_proof),
+    UNARY(LogService, GetEntries, get_entries, log_rpc_get_entries, ANY_CALLER),
+    UNARY(LogService, GetReceipt, get_receipt, log_rpc_get_receipt, ANY_CALLER),
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

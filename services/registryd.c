@@ -9,7 +9,9 @@
  *
  * main wires configuration, keys, storage and the transport together; a
  * probe thread watches PostgreSQL and Redis once a second for health and
- * metrics and purges expired request ids.
+ * metrics and purges expired request ids; the log's sequencer thread
+ * (services/log/log_seq.c) gives committed events their log indices and
+ * signs checkpoints.
  */
 #include <event2/buffer.h>
 #include <pthread.h>
@@ -34,6 +36,7 @@
 #include "services/core/ident.h"
 #include "services/core/keystore.h"
 #include "services/core/reqid.h"
+#include "services/log/log.h"
 #include "services/methods.h"
 #include "services/org/org.h"
 #include "services/rpc/rpc_server.h"
@@ -135,11 +138,10 @@ static void *probe_main(void *arg) {
   while (!atomic_load(&p->stop)) {
     int pg_ok = 0;
     if (pg) {
-      /* doubles as the log size: indices are contiguous from 0 */
-      PGresult *r = NULL;
-      pg_ok = pg_query(pg, "SELECT coalesce(max(log_index) + 1, 0) FROM events", NULL, &r) == 0;
-      if (pg_ok) atomic_store(&p->tree_size, (long long)pg_int(r, 0, 0));
-      PQclear(r);
+      /* doubles as the log size: the state row of the sequenced tree */
+      uint64_t size = 0;
+      pg_ok = log_store_state(pg, &size, NULL) == 0;
+      if (pg_ok) atomic_store(&p->tree_size, (long long)size);
     }
     int redis_ok = kv && kv_ping(kv) == 0;
     atomic_store(&p->pg_up, pg_ok);
@@ -260,9 +262,18 @@ static int cmd_serve(reg_app *app) {
     rpc_server_free(srv);
     return 1;
   }
+  log_seq *seq = NULL;
+  if (log_seq_start(app, &seq) != 0) {
+    atomic_store(&p.stop, 1);
+    pthread_join(p.thread, NULL);
+    the_probe = NULL;
+    rpc_server_free(srv);
+    return 1;
+  }
   log_info(NULL, "registryd serving gRPC on %s (registry id %s)", app->cfg.listen,
            app->cfg.registry_id);
   rv = rpc_server_run(srv);
+  log_seq_stop(seq);
   atomic_store(&p.stop, 1);
   pthread_join(p.thread, NULL);
   the_probe = NULL;

@@ -47,6 +47,9 @@ static const opt opts[] = {
     {"rate-limit-per-second", "REGISTRY_RATE_LIMIT_PER_SECOND", T_DOUBLE, offsetof(reg_config, rate_limit_per_second), 0, 0, 1000000, "token refill per API key and second (0: no limit)"},
     I("rate-limit-burst", "REGISTRY_RATE_LIMIT_BURST", rate_limit_burst, 1, 1000000, "token bucket size"),
     I("request-id-retention-days", "REGISTRY_REQUEST_ID_RETENTION_DAYS", request_id_retention_days, 30, 36500, "days a request_id is remembered"),
+    I("log-batch-size", "REGISTRY_LOG_BATCH_SIZE", log_batch_size, 1, 10000, "events the log sequences per transaction"),
+    I("log-batch-ms", "REGISTRY_LOG_BATCH_MS", log_batch_ms, 1, 60000, "log sequencer polling interval (ms)"),
+    I("checkpoint-seconds", "REGISTRY_CHECKPOINT_SECONDS", checkpoint_seconds, 1, 86400, "at most one signed checkpoint this often"),
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -70,6 +73,9 @@ void config_defaults(reg_config *c) {
   c->request_id_retention_days = 30;
   c->page_size_default = 50;
   c->page_size_max = 500;
+  c->log_batch_size = 256;
+  c->log_batch_ms = 100;
+  c->checkpoint_seconds = 1;
 }
 
 static const opt *find_opt(const char *name, size_t len) {

@@ -31,6 +31,9 @@ typedef struct reg_config {
   int request_id_retention_days; /* default 30; never below 30 */
   int page_size_default;     /* 50 */
   int page_size_max;         /* 500 */
+  int log_batch_size;        /* events the log sequences per transaction, default 256 */
+  int log_batch_ms;          /* the sequencer's polling interval, default 100 */
+  int checkpoint_seconds;    /* at most one signed checkpoint this often, default 1 */
 } reg_config;
 
 /* Fills *c with the defaults. */
