@@ -9,6 +9,7 @@
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
 #include "services/log/log_rpc.h"
+#include "services/log/log_watch.h"
 #include "services/org/org_rpc.h"
 
 #define ROLE(r) (1u << REGISTRY__V1__ROLE__ROLE_##r)
@@ -46,7 +47,7 @@ const rpc_method registry_methods[] = {
     UNARY(OrgService, RevokeQualification, revoke_qualification, org_rpc_revoke_qualification, ROLE(ADMIN)),
     UNARY(OrgService, ListOrganizations, list_organizations, org_rpc_list_organizations, ANY_CALLER),
 
-    /* LogService (SPEC §4.6); WatchEvents (loop-owned) comes separately */
+    /* LogService (SPEC §4.6) */
     PUBLIC(LogService, ListSigningKeys, list_signing_keys, log_rpc_list_signing_keys),
     PUBLIC(LogService, GetCheckpoint, get_checkpoint, log_rpc_get_checkpoint),
     PUBLIC(LogService, GetInclusionProof, get_inclusion_proof, log_rpc_get_inclusion_proof),
@@ -55,5 +56,11 @@ const rpc_method registry_methods[] = {
     PUBLIC(LogService, GetConsistencyProof, get_consistency_proof, log_rpc_get_consistency_proof),
     UNARY(LogService, GetEntries, get_entries, log_rpc_get_entries, ANY_CALLER),
     UNARY(LogService, GetReceipt, get_receipt, log_rpc_get_receipt, ANY_CALLER),
+    /* server streaming, owned by the loop (services/log/log_watch.c); who
+     * sees which event is the visibility rule of SPEC §4.6 */
+    {.path = "/registry.v1.LogService/WatchEvents",
+     .input = &registry__v1__watch_events_request__descriptor,
+     .output = &registry__v1__watch_events_response__descriptor,
+     .kind = RPC_KIND_SERVER_STREAM, .stream = &log_watch_ops, .needs_key = 1, .roles = ANY_CALLER},
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);
