@@ -10,8 +10,8 @@
  *   first (never "id > last": ids are not commit order, and an event that
  *   commits late simply gets a later index) → set log_index, record the leaf
  *   hashes, append them to the tiles, compute the new root → update the
- *   state row → COMMIT → publish each event to the Redis stream (Redis down:
- *   skipped; PostgreSQL stays the record).
+ *   state row → COMMIT → one entry on the Redis stream for the batch (the
+ *   watchers' doorbell; Redis down: skipped, PostgreSQL stays the record).
  * A checkpoint is made from the state row under the same lock, so a
  * checkpoint always matches the tiles and sizes only grow.
  */
@@ -58,28 +58,20 @@ static char *id_array(const PGresult *r, int n) {
   return s;
 }
 
-/* XADD of each sequenced event; stops at the first failure (Redis down). */
-static void publish(kv_conn *kv, const PGresult *r, int n, uint64_t first) {
-  for (int i = 0; i < n; i++) {
-    char idx[24];
-    uint8_t leaf[2048];
-    long len = pg_bytea(r, i, 2, leaf, sizeof(leaf));
-    if (len < 0) continue;
-    snprintf(idx, sizeof(idx), "%" PRIu64, first + (uint64_t)i);
-    const char *argv[] = {"XADD", LOG_STREAM_KEY, "MAXLEN", "~", LOG_STREAM_MAXLEN, "*",
-                          "log_index", idx, "event_id", pg_val(r, i, 1), "leaf",
-                          (const char *)leaf};
-    size_t lens[12];
-    for (int k = 0; k < 11; k++) lens[k] = strlen(argv[k]);
-    lens[11] = (size_t)len;
-    struct redisReply *reply = NULL;
-    int rv = kv_command(kv, 12, argv, lens, &reply);
-    if (reply) freeReplyObject(reply);
-    if (rv != 0) {
-      log_debug(NULL, "log: event stream not updated from index %s: %s", idx, reg_strerror(rv));
-      return;
-    }
-  }
+/* One XADD per batch: "indices [first, first + n) are in the log". The
+ * stream is a doorbell for WatchEvents, whose watchers read the rows from
+ * PostgreSQL (services/log/log_watch.c): one entry a batch keeps Redis off
+ * the sequencer's path. Redis down: skipped; PostgreSQL stays the record. */
+static void publish(kv_conn *kv, uint64_t first, int n) {
+  char a[24], c[16];
+  snprintf(a, sizeof(a), "%" PRIu64, first);
+  snprintf(c, sizeof(c), "%d", n);
+  const char *argv[] = {"XADD", LOG_STREAM_KEY, "MAXLEN", "~", LOG_STREAM_MAXLEN, "*",
+                        "first", a, "count", c};
+  struct redisReply *reply = NULL;
+  int rv = kv_command(kv, 10, argv, NULL, &reply);
+  if (reply) freeReplyObject(reply);
+  if (rv != 0) log_debug(NULL, "log: event stream not updated from index %s: %s", a, reg_strerror(rv));
 }
 
 /* The transaction of one batch; the caller rolls back on failure. */
@@ -182,7 +174,7 @@ int log_seq_batch(pg_conn *pg, kv_conn *kv, int batch, int *n) {
     pg_tx_rollback(pg);
     return rv;
   }
-  if (kv && k > 0) publish(kv, rows, k, first);
+  if (kv && k > 0) publish(kv, first, k);
   PQclear(rows);
   *n = k;
   return 0;
