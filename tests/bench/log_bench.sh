@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# The transparency-log benchmark (tests/bench/README.md, "The log benchmark").
+#   1. Backlog: N valid event rows COPYed into `events` with registryd
+#      stopped, then `registryd serve`: the time until log_state.tree_size
+#      reaches N (polled every 100 ms) -> events/s; once with the default
+#      --log-batch-size (256), once with 1024, each on a fresh database.
+#   2. Lag: a sustained IssueApiKey load at a fixed rate through gRPC; per
+#      event, the time from the call's completion to its log_index being set
+#      (a 10 ms DB poll) and to its delivery by WatchEvents to an INSPECTOR.
+#   3. Proofs at a big tree: the BIG − N further rows COPYed, integrated by
+#      registryd's own sequencer and checkpointer (--log-batch-size 10000),
+#      then GetInclusionProof / GetConsistencyProof latency with grpcio
+#      threads (a sample of answers verified against the signed checkpoint,
+#      RFC 9162) and h2load with one fixed request.
+#   4. Storage: pg_total_relation_size of events, log_tiles, log_leaf_hashes,
+#      log_checkpoints after N and after BIG leaves, per million.
+#
+# Usage: tests/bench/log_bench.sh [-b BUILD_DIR] [-n N] [--big M | --no-big]
+#                                 [--lag-rate R] [--lag-seconds S]
+#   -b DIR          binaries already built in DIR (-DBENCH=ON); default:
+#                   configure and build build-bench/ (RelWithDebInfo)
+#   -n N            backlog events (default 1000000)
+#   --big M         leaves of the proof tree (default 10000000; must be > N)
+#   --no-big        stop after parts 1 and 2 (proofs then run at N leaves)
+#   --lag-rate R    IssueApiKey calls/s of part 2 (default 300), over
+#   --lag-seconds S seconds (default 30), by --lag-threads T (default 8)
+# Environment: LOG_BENCH_PORT (gRPC, default 50191; metrics +1),
+# LOG_BENCH_PG_PORT (54369), LOG_BENCH_REDIS_PORT (63839): the private
+# PostgreSQL (with pg_stat_statements) and Redis of instance `bench-log`
+# under var/bench-log/, started and stopped here; the script stops if any of
+# its ports is taken. Results under var/bench-log/results/<time>/.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../ops/lib.sh
+. "$HERE/../../ops/lib.sh"   # ROOT, VAR, say, die, install_packages, build, pg_*, redis_*
+
+PY=/usr/bin/python3          # Debian's, which has python3-grpcio
+TOOL="$HERE/log_bench.py"
+INST=bench-log
+PG_PORT=${LOG_BENCH_PG_PORT:-54369} REDIS_PORT=${LOG_BENCH_REDIS_PORT:-63839}
+PORT=${LOG_BENCH_PORT:-50191}
+MPORT=$((PORT + 1))
+
+BUILD="" N=1000000 BIG=10000000 LAG_RATE=300 LAG_SECONDS=30 LAG_THREADS=8
+while [ $# -gt 0 ]; do
+  case $1 in
+    -b) BUILD=$(cd "$2" && pwd); shift 2 ;;
+    -n) N=$2; shift 2 ;;
+    --big) BIG=$2; shift 2 ;;
+    --no-big) BIG=0; shift ;;
+    --lag-rate) LAG_RATE=$2; shift 2 ;;
+    --lag-seconds) LAG_SECONDS=$2; shift 2 ;;
+    --lag-threads) LAG_THREADS=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+[ "$BIG" = 0 ] || [ "$BIG" -gt "$N" ] || die "--big ($BIG) must be more than -n ($N)"
+
+# -- processes and cleanup ----------------------------------------------------
+SERVER_PID="" PG_UP=0 REDIS_UP=0
+
+stop_pid() { # PID NAME: SIGTERM, then SIGKILL after 15 s
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$2 (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  set +e
+  stop_pid "$SERVER_PID" registryd
+  [ "$PG_UP" = 1 ] && pg_stop "$INST"
+  [ "$REDIS_UP" = 1 ] && redis_stop "$INST" "$REDIS_PORT"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# -- packages and build ---------------------------------------------------------
+install_packages nghttp2-client
+if [ -z "$BUILD" ]; then
+  BUILD="$ROOT/build-bench"
+  say "building $BUILD (RelWithDebInfo, BENCH=ON)"
+  build "$BUILD" -DBENCH=ON -DSANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+REGISTRYD="$BUILD/services/registryd"
+[ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
+
+OUT="$VAR/$INST/results/$(date +%Y%m%d-%H%M%S)"
+RESULTS="$OUT/results.jsonl"
+mkdir -p "$OUT/pygen"
+# The Python message modules, as tests/interop/CMakeLists.txt makes them.
+protoc --python_out="$OUT/pygen" -I "$ROOT/proto" -I /usr/share/grpc-proto -I /usr/include \
+  "$ROOT"/proto/registry/v1/*.proto
+export PYTHONPATH="$OUT/pygen" PYTHONDONTWRITEBYTECODE=1
+tool() { "$PY" "$TOOL" --results "$RESULTS" "$@"; }
+
+# -- servers --------------------------------------------------------------------
+# Never reuse what listens on our ports: ops/lib.sh's redis_start would adopt
+# a foreign Redis (which we then flush and shut down).
+for p in "$PORT" "$MPORT"; do port_free "$p" || die "port $p is in use (set LOG_BENCH_PORT)"; done
+port_free "$PG_PORT" || die "port $PG_PORT is in use (set LOG_BENCH_PG_PORT)"
+port_free "$REDIS_PORT" || die "port $REDIS_PORT is in use (set LOG_BENCH_REDIS_PORT)"
+
+say "private PostgreSQL :$PG_PORT and Redis :$REDIS_PORT under $VAR/$INST"
+PG_UP=1; pg_start "$INST" "$PG_PORT" shared_preload_libraries=pg_stat_statements
+REDIS_UP=1; redis_start "$INST" "$REDIS_PORT"
+PG_PID=$(head -1 "$(pg_dir "$INST")/postmaster.pid")
+REDIS_PID=$(cat "$VAR/$INST/redis/redis.pid")
+CONNINFO="host=127.0.0.1 port=$PG_PORT user=registry dbname=registry"
+master_key "$VAR/$INST/master.key"
+mkdir -p "$VAR/$INST/lock"
+# one registry id for every command: migrate names the signing keys after it
+COMMON=(--pg "$CONNINFO" --redis "127.0.0.1:$REDIS_PORT" --master-key-file "$VAR/$INST/master.key"
+        --registry-id bench.log.example)
+ADMIN_KEY=""
+
+fresh_db() { # a new `registry` database, migrated, with an ADMIN key
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U registry -d postgres \
+    -c "DROP DATABASE IF EXISTS registry WITH (FORCE)" -c "CREATE DATABASE registry" >/dev/null
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U registry -d registry \
+    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+  "$REGISTRYD" migrate "${COMMON[@]}" >>"$OUT/migrate.log" 2>&1 ||
+    { tail -20 "$OUT/migrate.log" >&2; die "registryd migrate failed"; }
+  ADMIN_KEY=$("$REGISTRYD" admin bootstrap --name "Bench operator" "${COMMON[@]}" \
+              2>>"$OUT/bootstrap.log") || { tail -20 "$OUT/bootstrap.log" >&2; die "bootstrap failed"; }
+}
+
+sql() { psql -X -q -tA -h 127.0.0.1 -p "$PG_PORT" -U registry -d registry -c "$1"; }
+
+SERVE_T0=""
+serve() { # LABEL [serve flags...]: start registryd; SERVE_T0 = when
+  local label=$1; shift
+  SERVE_T0=$(date +%s.%N)
+  "$REGISTRYD" serve "${COMMON[@]}" --listen "127.0.0.1:$PORT" \
+    --metrics-listen "127.0.0.1:$MPORT" --lock-dir "$VAR/$INST/lock" \
+    --rate-limit-per-second 0 "$@" \
+    >"$OUT/registryd.$label.log" 2>&1 &
+  SERVER_PID=$!
+}
+stop_server() { stop_pid "$SERVER_PID" registryd; SERVER_PID=""; }
+wait_serving() {
+  "$PY" "$HERE/bench_tool.py" wait "127.0.0.1:$PORT" ||
+    { tail -20 "$OUT/registryd.$1.log" >&2; die "registryd did not come up"; }
+}
+redis_xadds() { redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_xadd:/{print $3, $5}'; }
+
+# integrate LABEL BATCH [serve flags]: serve and time the backlog (every
+# event row there is)
+integrate() {
+  local label=$1 batch=$2; shift 2
+  local start target
+  start=$(sql "SELECT tree_size FROM log_state")
+  target=$(sql "SELECT count(*) FROM events")
+  sql "SELECT pg_stat_statements_reset()" >/dev/null
+  redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
+  serve "$label" "$@"
+  tool integrate --pg "$CONNINFO" --start-size "$start" --target "$target" --t0 "$SERVE_T0" --pid "$SERVER_PID" \
+    --pg-pid "$PG_PID" --redis-pid "$REDIS_PID" --batch "$batch" --label "$label"
+  say "$label: Redis XADD calls, usec: $(redis_xadds)"
+  echo "$label xadd $(redis_xadds) xlen $(redis-cli -p "$REDIS_PORT" xlen '{log}:events')" >>"$OUT/redis-xadd.txt"
+  tool pgstat --pg "$CONNINFO" --label "$label" >/dev/null
+}
+
+say "$(nproc) cores; backlog $N; big tree ${BIG/#0/(skipped)}; results in $OUT"
+
+# -- 1. backlog, default batch; 4. storage at N -------------------------------------
+fresh_db
+say "1a: COPY $N events"
+tool backlog --pg "$CONNINFO" --start 0 --count "$N" --label "default-256"
+integrate default-256 256
+tool storage --pg "$CONNINFO" --label "after-$N" >/dev/null
+stop_server
+
+# -- 1. backlog, --log-batch-size 1024 -------------------------------------------------
+fresh_db
+say "1b: COPY $N events"
+tool backlog --pg "$CONNINFO" --start 0 --count "$N" --label "batch-1024"
+integrate batch-1024 1024 --log-batch-size 1024
+stop_server
+
+# -- 2. lag under load (default flags) ---------------------------------------------------
+serve lag
+wait_serving lag
+say "2: IssueApiKey at $LAG_RATE/s for ${LAG_SECONDS}s, $LAG_THREADS threads"
+tool lag --addr "127.0.0.1:$PORT" --pg "$CONNINFO" --admin-key "$ADMIN_KEY" \
+  --rate "$LAG_RATE" --seconds "$LAG_SECONDS" --threads "$LAG_THREADS" \
+  --label "IssueApiKey@$LAG_RATE" || say "lag run reported errors (see $RESULTS)"
+stop_server
+
+# -- 3. the big tree, proofs; 4. storage at BIG --------------------------------------------
+SIZE=$(sql "SELECT tree_size FROM log_state") LABEL=proofs
+if [ "$BIG" != 0 ]; then
+  LABEL=big-10000
+  say "3: COPY $((BIG - SIZE)) more events (tree at $SIZE)"
+  tool backlog --pg "$CONNINFO" --start "$N" --count "$((BIG - SIZE))" --label "big-10000"
+  integrate big-10000 10000 --log-batch-size 10000
+  SIZE=$BIG
+  tool storage --pg "$CONNINFO" --label "after-$BIG" >/dev/null
+else
+  serve proofs
+fi
+wait_serving "$LABEL"
+say "3: proofs at $SIZE leaves"
+sql "SELECT pg_stat_statements_reset()" >/dev/null
+tool proofs --addr "127.0.0.1:$PORT" --pg "$CONNINFO" --label "$SIZE" ||
+  say "proof run reported errors (see $RESULTS)"
+
+# h2load, one fixed request each: the server's throughput without Python
+CP=$(sql "SELECT max(tree_size) FROM log_checkpoints")
+for kind in inclusion consistency; do
+  case $kind in
+    inclusion)   method=/registry.v1.LogService/GetInclusionProof   idx=$((CP / 3)) ;;
+    consistency) method=/registry.v1.LogService/GetConsistencyProof idx=$((CP / 3)) ;;
+  esac
+  "$PY" "$TOOL" payload --kind "$kind" --index "$idx" --out "$OUT/$kind.bin"
+  "$PY" "$TOOL" scrape --metrics "http://127.0.0.1:$MPORT/metrics" --method "$method" \
+    >"$OUT/$kind.before.json"
+  h2load -n 20000 -c 8 -m 16 -t 1 -d "$OUT/$kind.bin" -H 'content-type: application/grpc' \
+    -H 'te: trailers' --log-file="$OUT/$kind.reqlog" "http://127.0.0.1:$PORT$method" \
+    >"$OUT/$kind.h2load.txt" 2>&1 || true
+  sleep 0.5
+  tool h2load --txt "$OUT/$kind.h2load.txt" --log "$OUT/$kind.reqlog" \
+    --metrics "http://127.0.0.1:$MPORT/metrics" --method "$method" \
+    --before "$OUT/$kind.before.json" --load "c8 m16" --label "$SIZE" >/dev/null
+  rm -f "$OUT/$kind.reqlog"
+done
+tool pgstat --pg "$CONNINFO" --label "proofs-$SIZE" >/dev/null
+stop_server
+
+{
+  echo
+  echo "$(date -u +%FT%TZ) $(nproc) cores; registryd $BUILD; results $OUT"
+  echo
+  "$PY" "$TOOL" report "$RESULTS"
+} | tee "$OUT/summary.txt"
+say "results: $OUT"
