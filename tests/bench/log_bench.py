@@ -493,64 +493,8 @@ def cmd_lag(a):
 # -- proofs ---------------------------------------------------------------------------
 
 
-def leaf_hash(leaf):
-    return hashlib.sha256(b"\x00" + leaf).digest()
-
-
-def node_hash(left, right):
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def verify_inclusion(index, size, lh, proof, root):
-    """RFC 9162 §2.1.3.2 (as tests/interop/logutil.py)."""
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, lh
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not (fn & 1 or fn == 0):
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
-def verify_consistency(first, second, root1, root2, proof):
-    """RFC 9162 §2.1.4.2 (as tests/interop/logutil.py)."""
-    proof = list(proof)
-    if first == 0 or first > second:
-        return False
-    if first == second:
-        return not proof and root1 == root2
-    if first & (first - 1) == 0:
-        proof.insert(0, root1)
-    if not proof:
-        return False
-    fn, sn = first - 1, second - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = proof[0]
-    for c in proof[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while not (fn & 1 or fn == 0):
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == root1 and sr == root2
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from rfc9162 import leaf_hash, node_hash, verify_consistency, verify_inclusion  # noqa: E402,F401
 
 
 def checkpoint(ch):
