@@ -568,12 +568,13 @@ def cmd_proofs(a):
     cons = unary(ch, LOG + "GetConsistencyProof", log_pb2.GetConsistencyProofRequest,
                  log_pb2.GetConsistencyProofResponse)
     # correctness first: random indices against the checkpoint's root, the
-    # leaf hashed here from the event row's bytes
+    # leaf hashed here from the event row's bytes; the size is asked for
+    # explicitly, since a newer checkpoint may appear meanwhile
     bad = []
     rnd = random.Random(1)
     for _ in range(a.verify):
         i = rnd.randrange(size)
-        r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=0), timeout=10)
+        r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=size), timeout=10)
         leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM events WHERE log_index = %d" % i)[2:])
         if r.tree_size != size or not verify_inclusion(i, size, leaf_hash(leaf), r.hashes, root):
             bad.append("inclusion %d" % i)
@@ -581,13 +582,13 @@ def cmd_proofs(a):
                    "WHERE tree_size < %d ORDER BY random() LIMIT %d" % (size, a.verify))
     for s, rhex in cps:
         s = int(s)
-        r = cons(log_pb2.GetConsistencyProofRequest(first_size=s, second_size=0), timeout=10)
+        r = cons(log_pb2.GetConsistencyProofRequest(first_size=s, second_size=size), timeout=10)
         if r.second_size != size or not verify_consistency(s, size, bytes.fromhex(rhex), root,
                                                            r.hashes):
             bad.append("consistency %d" % s)
     # both ends of the tree too
     for i in (0, size - 1):
-        r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=0), timeout=10)
+        r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=size), timeout=10)
         leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM events WHERE log_index = %d" % i)[2:])
         if not verify_inclusion(i, size, leaf_hash(leaf), r.hashes, root):
             bad.append("inclusion %d" % i)
