@@ -12,6 +12,7 @@
 #include "registry/v1/log.pb-c.h"
 #include "services/base/clock.h"
 #include "services/core/ids.h"
+#include "services/core/pbtime.h"
 
 static char *nz(const char *s) { return (char *)(s ? s : ""); }
 
@@ -22,8 +23,7 @@ int events_leaf_pack(const char *event_id, int type, int64_t at_us, const char *
   if (!refs) refs = &none;
   Registry__V1__LogLeaf leaf = REGISTRY__V1__LOG_LEAF__INIT;
   Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-  at.seconds = at_us / 1000000;
-  at.nanos = (int32_t)(at_us % 1000000) * 1000;
+  pbtime_set(&at, at_us);
   leaf.event_id = nz(event_id);
   leaf.type = (Registry__V1__EventType)type;
   leaf.at = &at;

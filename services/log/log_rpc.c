@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/tlog_proof.h"
+#include "services/core/pbtime.h"
 #include "services/core/write.h"
 #include "services/log/log.h"
 #include "services/log/log_rpc.h"
@@ -30,14 +31,6 @@ static int refuse(rpc_call *call, int rv, const log_violation *v) {
   }
 }
 
-static Google__Protobuf__Timestamp *ts_new(arena *a, int64_t us) {
-  Google__Protobuf__Timestamp *t = arena_alloc(a, sizeof(*t));
-  if (!t) return NULL;
-  google__protobuf__timestamp__init(t);
-  t->seconds = us / 1000000;
-  t->nanos = (int32_t)(us % 1000000) * 1000;
-  return t;
-}
 
 /* The proof size: `requested` (0: the latest checkpoint's). */
 static int proof_size(rpc_call *call, pg_conn *pg, int64_t requested, const char *field,
@@ -85,7 +78,7 @@ static int do_checkpoint(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   r->tree_size = c.tree_size;
   r->root_hash = (ProtobufCBinaryData){32, root};
   r->signature = (ProtobufCBinaryData){64, sig};
-  r->timestamp = ts_new(call->arena, c.created_us);
+  r->timestamp = pbtime_new(call->arena, c.created_us);
   r->key_id = arena_strdup(call->arena, c.key_id);
   r->note = c.note;
   r->vkey = c.vkey;

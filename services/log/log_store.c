@@ -14,6 +14,7 @@
 #include "crypto/merkle.h"
 #include "crypto/sig.h"
 #include "crypto/tile.h"
+#include "services/core/pbtime.h"
 #include "services/log/log.h"
 
 /* ---- the tile reader ---- */
@@ -196,19 +197,6 @@ out:
   return rv;
 }
 
-static Google__Protobuf__Timestamp *ts_new(arena *a, int64_t us) {
-  Google__Protobuf__Timestamp *t = arena_alloc(a, sizeof(*t));
-  if (!t) return NULL;
-  google__protobuf__timestamp__init(t);
-  int64_t s = us / 1000000, rem = us % 1000000;
-  if (rem < 0) {
-    s--;
-    rem += 1000000;
-  }
-  t->seconds = s;
-  t->nanos = (int32_t)rem * 1000;
-  return t;
-}
 
 int log_store_keys(pg_conn *pg, arena *a, Registry__V1__SigningKey ***out, size_t *n) {
   PGresult *r = NULL;
@@ -238,8 +226,8 @@ int log_store_keys(pg_conn *pg, arena *a, Registry__V1__SigningKey ***out, size_
     k->key_id = arena_strdup(a, pg_val(r, (int)i, 1));
     k->name = arena_strdup(a, pg_val(r, (int)i, 2));
     k->public_key = pk;
-    k->valid_from = ts_new(a, pg_int(r, (int)i, 4));
-    if (pg_val(r, (int)i, 5)) k->valid_until = ts_new(a, pg_int(r, (int)i, 5));
+    k->valid_from = pbtime_new(a, pg_int(r, (int)i, 4));
+    if (pg_val(r, (int)i, 5)) k->valid_until = pbtime_new(a, pg_int(r, (int)i, 5));
     k->vkey = vkey_of(a, pg_val(r, (int)i, 2), pk.data);
     if (!k->key_id || !k->name || !k->valid_from || !k->vkey ||
         (pg_val(r, (int)i, 5) && !k->valid_until)) {

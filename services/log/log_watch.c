@@ -20,6 +20,7 @@
 #include "services/base/arena.h"
 #include "services/base/log.h"
 #include "services/core/app.h"
+#include "services/core/pbtime.h"
 #include "storage/redis/kv_async.h"
 
 #define PAGE_WINDOW 256        /* log indices scanned by one fetch */
@@ -184,13 +185,6 @@ static char *dupv(arena *a, const PGresult *r, int row, int col) {
   return arena_strdup(a, v ? v : "");
 }
 
-static void types_literal(uint64_t types, char *buf, size_t cap) {
-  size_t o = 0;
-  buf[o++] = '{';
-  for (int t = 1; t < 64; t++)
-    if (types & (1ull << t)) o += (size_t)snprintf(buf + o, cap - o, "%s%d", o > 1 ? "," : "", t);
-  snprintf(buf + o, cap - o, "}");
-}
 
 static void page_work(void *worker, void *app_, void *arg) {
   (void)app_;
@@ -210,8 +204,8 @@ static void page_work(void *worker, void *app_, void *arg) {
   j->more = end < size;
   if (end <= j->from) return;
 
-  char types[256];
-  types_literal(j->types, types, sizeof(types));
+  char types[PG_BITS_ARRAY_MAX];
+  pg_bits_array(j->types, types);
   pg_params p;
   pg_params_init(&p);
   pg_params_int(&p, j->from);
@@ -243,9 +237,7 @@ static void page_work(void *worker, void *app_, void *arg) {
     }
     registry__v1__event__init(e);
     google__protobuf__timestamp__init(at);
-    int64_t us = pg_int(r, i, 3);
-    at->seconds = us / 1000000;
-    at->nanos = (int32_t)(us % 1000000) * 1000;
+    pbtime_set(at, pg_int(r, i, 3));
     e->log_index = pg_int(r, i, 0);
     e->event_id = dupv(j->a, r, i, 1);
     e->type = (Registry__V1__EventType)pg_int(r, i, 2);

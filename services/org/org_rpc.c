@@ -13,6 +13,7 @@
 #include "services/core/events.h"
 #include "services/core/ids.h"
 #include "services/core/page.h"
+#include "services/core/pbtime.h"
 #include "services/core/write.h"
 #include "services/org/org.h"
 #include "services/org/org_rpc.h"
@@ -64,9 +65,6 @@ static int org_response(rpc_call *call, const ProtobufCMessageDescriptor *d,
   return 0;
 }
 
-static int64_t ts_us(const Google__Protobuf__Timestamp *t) {
-  return t ? t->seconds * 1000000 + t->nanos / 1000 : 0;
-}
 
 /* ---- CreateOrganization ---- */
 
@@ -156,7 +154,7 @@ int org_rpc_issue_api_key(rpc_call *call, const ProtobufCMessage *m, ProtobufCMe
   issue_arg c = {0};
   if (key_target(call, req->organization_id, &c.org_id) != 0) return -1;
   if (req->valid_until) {
-    c.valid_until_us = ts_us(req->valid_until);
+    c.valid_until_us = pbtime_us(req->valid_until);
     if (req->valid_until->nanos < 0 || req->valid_until->nanos > 999999999 ||
         c.valid_until_us <= clock_now_us())
       return rpc_fail_field(&call->status, "valid_until", "valid_until must be in the future");

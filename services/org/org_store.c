@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypto/token.h"
+#include "services/core/pbtime.h"
 #include "services/core/ids.h"
 #include "services/org/org.h"
 
@@ -28,14 +29,6 @@ uint8_t *org_pack(arena *a, const ProtobufCMessage *m, size_t *len) {
   return buf;
 }
 
-static Google__Protobuf__Timestamp *ts_new(arena *a, int64_t us) {
-  Google__Protobuf__Timestamp *t = arena_alloc(a, sizeof(*t));
-  if (!t) return NULL;
-  google__protobuf__timestamp__init(t);
-  t->seconds = us / 1000000;
-  t->nanos = (int32_t)(us % 1000000) * 1000;
-  return t;
-}
 
 static char *dup(arena *a, const char *s) { return arena_strdup(a, s ? s : ""); }
 
@@ -82,7 +75,7 @@ static int assemble(arena *a, PGresult *r, int limit, Registry__V1__Organization
     o->status = pg_bool(r, i, 5) ? REGISTRY__V1__ORGANIZATION_STATUS__ORGANIZATION_STATUS_SUSPENDED
                                  : REGISTRY__V1__ORGANIZATION_STATUS__ORGANIZATION_STATUS_ACTIVE;
     o->suspended_reason = dup(a, pg_val(r, i, 6));
-    o->created_at = ts_new(a, pg_int(r, i, 7));
+    o->created_at = pbtime_new(a, pg_int(r, i, 7));
     int first = i;
     while (i < rows && strcmp(pg_val(r, i, 0), o->id) == 0) i++;
     int nq = pg_val(r, first, 8) ? i - first : 0;
@@ -99,7 +92,7 @@ static int assemble(arena *a, PGresult *r, int limit, Registry__V1__Organization
       q->valid_until = dup(a, pg_val(r, row, 11));
       q->revoked = pg_bool(r, row, 12);
       q->revoked_reason = dup(a, pg_val(r, row, 13));
-      q->updated_at = ts_new(a, pg_int(r, row, 14));
+      q->updated_at = pbtime_new(a, pg_int(r, row, 14));
       o->qualifications[j] = q;
     }
     o->n_qualifications = (size_t)nq;
@@ -111,18 +104,11 @@ static int assemble(arena *a, PGresult *r, int limit, Registry__V1__Organization
   return 0;
 }
 
-static void roles_literal(uint32_t roles, char *buf, size_t cap) {
-  size_t o = 0;
-  buf[o++] = '{';
-  for (int r = 1; r < 32; r++)
-    if (roles & (1u << r)) o += (size_t)snprintf(buf + o, cap - o, "%s%d", o > 1 ? "," : "", r);
-  snprintf(buf + o, cap - o, "}");
-}
 
 int org_store_insert(pg_conn *pg, const char *id, const char *name, const char *uscc,
                      uint32_t roles, const char *region_code) {
-  char rl[128];
-  roles_literal(roles, rl, sizeof(rl));
+  char rl[PG_BITS_ARRAY_MAX];
+  pg_bits_array(roles, rl);
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, id);
@@ -263,12 +249,12 @@ static Registry__V1__ApiKey *key_from_row(arena *a, PGresult *r, int i) {
   registry__v1__api_key__init(k);
   k->key_id = dup(a, pg_val(r, i, 0));
   k->organization_id = dup(a, pg_val(r, i, 1));
-  k->created_at = ts_new(a, pg_int(r, i, 2));
-  if (pg_int(r, i, 3)) k->valid_until = ts_new(a, pg_int(r, i, 3));
-  if (pg_int(r, i, 4)) k->last_used_at = ts_new(a, pg_int(r, i, 4));
+  k->created_at = pbtime_new(a, pg_int(r, i, 2));
+  if (pg_int(r, i, 3)) k->valid_until = pbtime_new(a, pg_int(r, i, 3));
+  if (pg_int(r, i, 4)) k->last_used_at = pbtime_new(a, pg_int(r, i, 4));
   if (pg_int(r, i, 5)) {
     k->revoked = 1;
-    k->revoked_at = ts_new(a, pg_int(r, i, 5));
+    k->revoked_at = pbtime_new(a, pg_int(r, i, 5));
   }
   return k;
 }
@@ -328,8 +314,7 @@ int org_store_key_revoke(pg_conn *pg, const char *key_id) {
 }
 
 char *org_store_key_cursor(arena *a, const Registry__V1__ApiKey *k) {
-  int64_t us = k->created_at ? k->created_at->seconds * 1000000 + k->created_at->nanos / 1000 : 0;
-  return arena_printf(a, "%lld/%s", (long long)us, k->key_id);
+  return arena_printf(a, "%lld/%s", (long long)pbtime_us(k->created_at), k->key_id);
 }
 
 int org_store_key_list(pg_conn *pg, arena *a, const char *org_id, const char *cursor, int limit,

@@ -225,6 +225,16 @@ void pg_params_bool(pg_params *p, int v) { param_set(p, v ? "t" : "f", 0, 0); }
 
 void pg_params_null(pg_params *p) { param_set(p, NULL, 0, 0); }
 
+void pg_bits_array(uint64_t bits, char out[PG_BITS_ARRAY_MAX]) {
+  /* at most 64 numbers of ≤ 2 digits and a comma each: 193 bytes */
+  size_t o = 0;
+  out[o++] = '{';
+  for (int b = 0; b < 64; b++)
+    if (bits & (1ull << b))
+      o += (size_t)snprintf(out + o, PG_BITS_ARRAY_MAX - o, "%s%d", o > 1 ? "," : "", b);
+  snprintf(out + o, PG_BITS_ARRAY_MAX - o, "}");
+}
+
 /* ---- queries ---- */
 
 static int sqlstate_is(const char *s, const char *prefix) {

@@ -50,6 +50,12 @@ void pg_params_int(pg_params *p, int64_t v);
 void pg_params_bool(pg_params *p, int v);
 void pg_params_null(pg_params *p);
 
+/* The int[] literal of a bit set ("{1,5}" for bits 1 and 5; "{}" for none),
+ * for a parameter like $1::int[] (enum values kept as bits: roles, event
+ * types). Bit 0 is never set by callers (the UNSPECIFIED value). */
+#define PG_BITS_ARRAY_MAX 200
+void pg_bits_array(uint64_t bits, char out[PG_BITS_ARRAY_MAX]);
+
 /* Runs sql with params (results in text format). params NULL: sql is a
  * fixed text that may hold several statements, sent with PQexec (the result
  * is the last statement's). On success *out is the
