@@ -120,3 +120,20 @@ master_key() {
   [ -s "$f" ] && return 0
   ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$f"; echo >> "$f" )
 }
+
+# stop_pid PID NAME: SIGTERM, then SIGKILL after 15 s (scripts that start
+# servers of their own, e.g. the benchmarks).
+stop_pid() { # PID NAME: SIGTERM, then SIGKILL after 15 s
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$2 (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -176,20 +176,10 @@ def tree_cpu_s(root):
 # -- leaves ------------------------------------------------------------------------
 
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field_bytes(num, data):
-    return varint(num << 3 | 2) + varint(len(data)) + data
+# the shared test helpers of tests/interop
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from pbwire import ld as field_bytes, varint  # noqa: E402
+from rfc9162 import leaf_hash, node_hash, verify_consistency, verify_inclusion  # noqa: E402,F401
 
 
 def leaf_bytes(event_id, etype, secs, nanos, org_id, item_id):
@@ -493,8 +483,6 @@ def cmd_lag(a):
 # -- proofs ---------------------------------------------------------------------------
 
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from rfc9162 import leaf_hash, node_hash, verify_consistency, verify_inclusion  # noqa: E402,F401
 
 
 def checkpoint(ch):

@@ -60,17 +60,6 @@ done
 # -- processes and cleanup ----------------------------------------------------
 SERVER_PID="" PG_UP=0 REDIS_UP=0
 
-stop_pid() { # PID NAME: SIGTERM, then SIGKILL after 15 s
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "$2 (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   set +e
@@ -83,7 +72,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # -- packages and build ---------------------------------------------------------
 install_packages nghttp2-client

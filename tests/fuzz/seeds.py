@@ -6,10 +6,13 @@ import hashlib
 import json
 import os
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 DATA = os.path.join(HERE, "..", "data", "identifiers.json")
+sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+from pbwire import ld, varint  # noqa: E402
 
 
 def put(target, name, data):
@@ -23,22 +26,8 @@ def put(target, name, data):
 
 # ---------------------------------------------------------------- protobuf
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def fstr(num, s):
-    if isinstance(s, str):
-        s = s.encode()
-    return varint(num << 3 | 2) + varint(len(s)) + s
+    return ld(num, s)
 
 
 def fint(num, v):

@@ -659,45 +659,39 @@ def eventually(fn, timeout=10.0, interval=0.2):
         time.sleep(interval)
 
 
-class HealthWatch:
-    """A health Watch stream read on a thread; statuses collects each
-    ServingStatus received, in order."""
+class StreamReader:
+    """A server-streaming call read on a thread: `items` collects
+    item(message) for each message, in order; `end` becomes the final
+    status code (OK, or the error's code)."""
 
-    def __init__(self, channel, service=""):
-        fn = stub(channel, "/grpc.health.v1.Health/Watch",
-                  health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse,
-                  kind="unary_stream")
-        self.call = fn(health_pb2.HealthCheckRequest(service=service), timeout=300)
-        self.statuses = []
+    def __init__(self, call, item=lambda m: m):
+        self.call = call
+        self.item = item
+        self.items = []
         self.end = None
         self.cv = threading.Condition()
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
 
     def _read(self):
+        end = OK
         try:
             for m in self.call:
                 with self.cv:
-                    self.statuses.append(m.status)
+                    self.items.append(self.item(m))
                     self.cv.notify_all()
         except grpc.RpcError as e:
-            with self.cv:
-                self.end = e.code()
-                self.cv.notify_all()
-        else:
-            with self.cv:
-                self.end = OK
-                self.cv.notify_all()
-
-    def wait_for(self, status, timeout):
-        """True once `status` has been received (at any point)."""
+            end = e.code()
         with self.cv:
-            return self.cv.wait_for(lambda: status in self.statuses, timeout=timeout)
+            self.end = end
+            self.cv.notify_all()
 
-    def wait_for_after(self, n, status, timeout):
-        """True once `status` is received at a position >= n."""
+    def wait(self, pred, timeout):
+        """True once pred(items) holds; False at the timeout or when the call
+        ended without it."""
         with self.cv:
-            return self.cv.wait_for(lambda: status in self.statuses[n:], timeout=timeout)
+            self.cv.wait_for(lambda: pred(self.items) or self.end is not None, timeout=timeout)
+            return pred(self.items)
 
     def wait_end(self, timeout):
         with self.cv:
@@ -706,6 +700,30 @@ class HealthWatch:
 
     def cancel(self):
         self.call.cancel()
+        self.t.join(10)
+
+
+class HealthWatch(StreamReader):
+    """A health Watch stream; statuses collects each ServingStatus received."""
+
+    def __init__(self, channel, service=""):
+        fn = stub(channel, "/grpc.health.v1.Health/Watch",
+                  health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse,
+                  kind="unary_stream")
+        super().__init__(fn(health_pb2.HealthCheckRequest(service=service), timeout=300),
+                         item=lambda m: m.status)
+
+    @property
+    def statuses(self):
+        return self.items
+
+    def wait_for(self, status, timeout):
+        """True once `status` has been received (at any point)."""
+        return self.wait(lambda items: status in items, timeout)
+
+    def wait_for_after(self, n, status, timeout):
+        """True once `status` is received at a position >= n."""
+        return self.wait(lambda items: status in items[n:], timeout)
 
 
 # -- test case ---------------------------------------------------------------------

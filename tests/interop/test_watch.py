@@ -3,8 +3,6 @@ index order, resumable from an index, filtered by type, visible only to the
 acting organization (INSPECTOR sees all), live after catch-up, and still
 delivered with Redis stopped (PostgreSQL polling)."""
 
-import os
-import threading
 import time
 import unittest
 
@@ -18,45 +16,25 @@ C = grpc.StatusCode
 PATH = "/registry.v1.LogService/WatchEvents"
 
 
-class Watch:
-    """A WatchEvents stream read on a thread into .events."""
+class Watch(harness.StreamReader):
+    """A WatchEvents stream; events collects each Event received."""
 
     def __init__(self, channel, key, from_index=0, types=()):
         fn = stub(channel, PATH, log_pb2.WatchEventsRequest, log_pb2.WatchEventsResponse,
                   kind="unary_stream")
         md = tuple(auth_md(key)) if key else None
-        self.call = fn(log_pb2.WatchEventsRequest(from_index=from_index, types=list(types)),
-                       metadata=md, timeout=120)
-        self.events = []
-        self.end = None
-        self.cv = threading.Condition()
-        self.t = threading.Thread(target=self._read, daemon=True)
-        self.t.start()
+        super().__init__(fn(log_pb2.WatchEventsRequest(from_index=from_index, types=list(types)),
+                            metadata=md, timeout=120), item=lambda m: m.event)
 
-    def _read(self):
-        try:
-            for m in self.call:
-                with self.cv:
-                    self.events.append(m.event)
-                    self.cv.notify_all()
-        except grpc.RpcError as e:
-            with self.cv:
-                self.end = e
-                self.cv.notify_all()
+    @property
+    def events(self):
+        return self.items
 
     def wait(self, pred, timeout=20):
-        deadline = time.time() + timeout
-        with self.cv:
-            while not pred(self.events) and self.end is None:
-                left = deadline - time.time()
-                if left <= 0:
-                    break
-                self.cv.wait(left)
-            return pred(self.events)
+        return super().wait(pred, timeout)
 
     def close(self):
-        self.call.cancel()
-        self.t.join(10)
+        self.cancel()
 
 
 class WatchEventsTest(harness.RegistryTestCase):
@@ -143,15 +121,11 @@ class WatchEventsTest(harness.RegistryTestCase):
 
     def test_errors(self):
         w = self.watch(None)
-        w.wait(lambda ev: False, timeout=5)
-        self.assertIsNotNone(w.end)
-        self.assertEqual(w.end.code(), C.UNAUTHENTICATED)
+        self.assertEqual(w.wait_end(10), C.UNAUTHENTICATED)
         w = self.watch(self.a.api_key, from_index=-1)
-        w.wait(lambda ev: False, timeout=5)
-        self.assertEqual(w.end.code(), C.INVALID_ARGUMENT)
+        self.assertEqual(w.wait_end(10), C.INVALID_ARGUMENT)
         w = self.watch(self.a.api_key, types=[999])
-        w.wait(lambda ev: False, timeout=5)
-        self.assertEqual(w.end.code(), C.INVALID_ARGUMENT)
+        self.assertEqual(w.wait_end(10), C.INVALID_ARGUMENT)
 
 
 if __name__ == "__main__":

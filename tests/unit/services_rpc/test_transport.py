@@ -110,25 +110,11 @@ def raw_uu(ch, path, resp_cls):
                           response_deserializer=resp_cls.FromString)
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "interop"))
+from pbwire import ld, varint  # noqa: E402,F401
+
 SVC = "/rpctest.v1.TestService/"
 KEY = [("authorization", "Bearer test")]
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def ld(num, payload):
-    """A length-delimited field."""
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
 
 
 def rich_status(err):
