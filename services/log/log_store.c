@@ -334,26 +334,28 @@ static int hashes_out(arena *a, uint8_t (*h)[32], size_t n, ProtobufCBinaryData 
   return 0;
 }
 
-int log_store_inclusion(pg_conn *pg, arena *a, uint64_t index, uint64_t size,
-                        ProtobufCBinaryData **out, size_t *n) {
+/* An inclusion (index, size) or consistency (first, second) proof read
+ * from the tiles. */
+static int proof(pg_conn *pg, arena *a, int consistency, uint64_t x, uint64_t y,
+                 ProtobufCBinaryData **out, size_t *n) {
   log_tiles *t = arena_alloc(a, sizeof(*t));
   if (!t) return REG_ENOMEM;
   log_tiles_init(t, pg);
   uint8_t h[MERKLE_MAX_PROOF][32];
   size_t k = 0;
-  int rv = merkle_inclusion_proof(log_tiles_hash, t, index, size, h, MERKLE_MAX_PROOF, &k);
+  int rv = consistency
+               ? merkle_consistency_proof(log_tiles_hash, t, x, y, h, MERKLE_MAX_PROOF, &k)
+               : merkle_inclusion_proof(log_tiles_hash, t, x, y, h, MERKLE_MAX_PROOF, &k);
   if (rv != 0) return rv;
   return hashes_out(a, h, k, out, n);
 }
 
+int log_store_inclusion(pg_conn *pg, arena *a, uint64_t index, uint64_t size,
+                        ProtobufCBinaryData **out, size_t *n) {
+  return proof(pg, a, 0, index, size, out, n);
+}
+
 int log_store_consistency(pg_conn *pg, arena *a, uint64_t first, uint64_t second,
                           ProtobufCBinaryData **out, size_t *n) {
-  log_tiles *t = arena_alloc(a, sizeof(*t));
-  if (!t) return REG_ENOMEM;
-  log_tiles_init(t, pg);
-  uint8_t h[MERKLE_MAX_PROOF][32];
-  size_t k = 0;
-  int rv = merkle_consistency_proof(log_tiles_hash, t, first, second, h, MERKLE_MAX_PROOF, &k);
-  if (rv != 0) return rv;
-  return hashes_out(a, h, k, out, n);
+  return proof(pg, a, 1, first, second, out, n);
 }
