@@ -155,8 +155,8 @@ int log_audit(pg_conn *pg, const char *registry_id, uint64_t *leaves, size_t *ch
     goto done;
   }
   if ((rv = pg_query(pg,
-                     "DECLARE audit_events NO SCROLL CURSOR FOR SELECT log_index, leaf FROM events "
-                     "WHERE log_index IS NOT NULL ORDER BY log_index",
+                     "DECLARE audit_events NO SCROLL CURSOR FOR SELECT l.log_index, e.leaf "
+                     "FROM log_entries l JOIN events e ON e.id = l.event_row ORDER BY l.log_index",
                      NULL, NULL)) != 0) {
     rc = -rv;
     goto done;

@@ -1,15 +1,17 @@
 /*
  * The log's sequencer and checkpointer (log.h): a background thread of
  * `registryd serve` with its own PostgreSQL and Redis connections. Writers
- * never wait for it: a mutation commits its event rows with log_index NULL
- * and this thread, after the commit, gives them contiguous indices.
+ * never wait for it: a mutation commits its event rows, which a trigger
+ * queues in events_pending in the same transaction, and this thread, after
+ * the commit, gives them contiguous indices.
  *
  * One batch is one transaction, under a transaction-scoped advisory lock
  * (LOG_SEQ_LOCK) so that several registryd on one database take turns:
- *   lock → state row (size, root) → the unsequenced events, lowest id
- *   first (never "id > last": ids are not commit order, and an event that
- *   commits late simply gets a later index) → set log_index, record the leaf
- *   hashes, append them to the tiles, compute the new root → update the
+ *   lock → state row (size, root) → take the lowest queued ids off
+ *   events_pending (never "id > last": ids are not commit order, and an
+ *   event that commits late is queued by its commit and gets a later index)
+ *   → insert log_entries (index, event row, leaf hash), append the hashes
+ *   to the tiles, compute the new root → update the
  *   state row → COMMIT → one entry on the Redis stream for the batch (the
  *   watchers' doorbell; Redis down: skipped, PostgreSQL stays the record).
  * A checkpoint is made from the state row under the same lock, so a
@@ -45,7 +47,7 @@ static int lock_log(pg_conn *pg) {
   return pg_query(pg, "SELECT pg_advisory_xact_lock($1::int8)", &p, NULL);
 }
 
-/* "{1,2,3}": the ids as an int8[] literal, malloc'd. */
+/* "{1,2,3}": column 0 of r as an int8[] literal, malloc'd. */
 static char *id_array(const PGresult *r, int n) {
   size_t cap = 2 + (size_t)n * 21, len = 0;
   char *s = malloc(cap);
@@ -75,7 +77,7 @@ static void publish(kv_conn *kv, uint64_t first, int n) {
 }
 
 /* The transaction of one batch; the caller rolls back on failure. */
-static int batch_tx(pg_conn *pg, int batch, PGresult **rows, uint64_t *first, int *n) {
+static int batch_tx(pg_conn *pg, int batch, uint64_t *first, int *n) {
   uint64_t size = 0;
   uint8_t root[32];
   int rv = lock_log(pg);
@@ -85,9 +87,12 @@ static int batch_tx(pg_conn *pg, int batch, PGresult **rows, uint64_t *first, in
   pg_params_init(&p);
   pg_params_int(&p, batch);
   PGresult *r = NULL;
+  /* the lowest queued ids, taken off the queue; a queued id without its
+   * row (deleted behind the server's back) stops the log, loudly */
   rv = pg_query(pg,
-                "SELECT id, event_id, leaf FROM events WHERE log_index IS NULL "
-                "ORDER BY id LIMIT $1",
+                "WITH q AS (DELETE FROM events_pending WHERE id IN "
+                "  (SELECT id FROM events_pending ORDER BY id LIMIT $1) RETURNING id) "
+                "SELECT q.id, e.leaf FROM q LEFT JOIN events e ON e.id = q.id ORDER BY q.id",
                 &p, &r);
   if (rv != 0) return rv;
   int k = PQntuples(r);
@@ -104,9 +109,14 @@ static int batch_tx(pg_conn *pg, int batch, PGresult **rows, uint64_t *first, in
     goto out;
   }
   for (int i = 0; i < k; i++) {
-    size_t cap = (size_t)PQgetlength(r, i, 2) / 2;
+    if (!pg_val(r, i, 1)) {
+      log_error(NULL, "log: queued event row %s is missing; sequencing stopped", pg_val(r, i, 0));
+      rv = REG_EIO;
+      goto out;
+    }
+    size_t cap = (size_t)PQgetlength(r, i, 1) / 2;
     uint8_t *leaf = malloc(cap ? cap : 1);
-    long len = leaf ? pg_bytea(r, i, 2, leaf, cap) : -1;
+    long len = leaf ? pg_bytea(r, i, 1, leaf, cap) : -1;
     if (len >= 0) merkle_leaf_hash(leaf, (size_t)len, hashes[i]);
     free(leaf);
     if (len < 0) {
@@ -118,22 +128,11 @@ static int batch_tx(pg_conn *pg, int batch, PGresult **rows, uint64_t *first, in
   pg_params_init(&p);
   pg_params_text(&p, ids);
   pg_params_int(&p, (int64_t)size);
-  PGresult *u = NULL;
-  rv = pg_query(pg,
-                "UPDATE events e SET log_index = $2::int8 + v.ord - 1 "
-                "FROM unnest($1::int8[]) WITH ORDINALITY AS v(id, ord) WHERE e.id = v.id",
-                &p, &u);
-  if (rv == 0 && strtol(PQcmdTuples(u), NULL, 10) != k) rv = REG_EIO;
-  PQclear(u);
-  if (rv != 0) goto out;
-  pg_params_init(&p);
-  pg_params_int(&p, (int64_t)size);
   pg_params_bytea(&p, hashes, (size_t)k * 32);
-  pg_params_int(&p, k);
   rv = pg_query(pg,
-                "INSERT INTO log_leaf_hashes (log_index, leaf_hash) "
-                "SELECT $1::int8 + g, substring($2::bytea FROM g * 32 + 1 FOR 32) "
-                "FROM generate_series(0, $3::int4 - 1) AS g",
+                "INSERT INTO log_entries (log_index, event_row, leaf_hash) "
+                "SELECT $2::int8 + v.ord - 1, v.id, substring($3::bytea FROM ((v.ord - 1) * 32 + 1)::int4 FOR 32) "
+                "FROM unnest($1::int8[]) WITH ORDINALITY AS v(id, ord)",
                 &p, NULL);
   if (rv != 0) goto out;
   log_tiles_init(tiles, pg);
@@ -150,11 +149,8 @@ out:
   free(hashes);
   free(ids);
   free(tiles);
-  if (rv != 0) {
-    PQclear(r);
-    return rv;
-  }
-  *rows = r;
+  PQclear(r);
+  if (rv != 0) return rv;
   *first = size;
   *n = k;
   return 0;
@@ -164,18 +160,15 @@ int log_seq_batch(pg_conn *pg, kv_conn *kv, int batch, int *n) {
   if (batch < 1) return REG_EINVAL;
   int rv = pg_tx_begin(pg, SEQ_TIMEOUT_MS);
   if (rv != 0) return rv;
-  PGresult *rows = NULL;
   uint64_t first = 0;
   int k = 0;
-  rv = batch_tx(pg, batch, &rows, &first, &k);
+  rv = batch_tx(pg, batch, &first, &k);
   if (rv == 0) rv = pg_tx_commit(pg);
   if (rv != 0) {
-    PQclear(rows);
     pg_tx_rollback(pg);
     return rv;
   }
   if (kv && k > 0) publish(kv, first, k);
-  PQclear(rows);
   *n = k;
   return 0;
 }

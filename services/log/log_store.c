@@ -250,7 +250,7 @@ int log_store_index_by_hash(pg_conn *pg, const uint8_t leaf_hash[32], uint64_t *
   pg_params_init(&p);
   pg_params_bytea(&p, leaf_hash, 32);
   PGresult *r = NULL;
-  int rv = pg_query(pg, "SELECT min(log_index) FROM log_leaf_hashes WHERE leaf_hash = $1", &p, &r);
+  int rv = pg_query(pg, "SELECT min(log_index) FROM log_entries WHERE leaf_hash = $1", &p, &r);
   if (rv != 0) return rv;
   if (PQntuples(r) != 1 || !pg_val(r, 0, 0)) rv = REG_ENOTFOUND;
   else *index = (uint64_t)pg_int(r, 0, 0);
@@ -263,7 +263,10 @@ int log_store_index_by_event(pg_conn *pg, const char *event_id, int64_t *index) 
   pg_params_init(&p);
   pg_params_text(&p, event_id);
   PGresult *r = NULL;
-  int rv = pg_query(pg, "SELECT log_index FROM events WHERE event_id = $1", &p, &r);
+  int rv = pg_query(pg,
+                    "SELECT l.log_index FROM events e LEFT JOIN log_entries l ON l.event_row = e.id "
+                    "WHERE e.event_id = $1",
+                    &p, &r);
   if (rv != 0) return rv;
   if (PQntuples(r) != 1) rv = REG_ENOTFOUND;
   else *index = pg_val(r, 0, 0) ? pg_int(r, 0, 0) : -1;
@@ -279,8 +282,8 @@ int log_store_entries(pg_conn *pg, arena *a, uint64_t start, uint64_t end,
   pg_params_int(&p, (int64_t)end);
   PGresult *r = NULL;
   int rv = pg_query(pg,
-                    "SELECT log_index, leaf FROM events "
-                    "WHERE log_index >= $1 AND log_index < $2 ORDER BY log_index",
+                    "SELECT l.log_index, e.leaf FROM log_entries l JOIN events e ON e.id = l.event_row "
+                    "WHERE l.log_index >= $1 AND l.log_index < $2 ORDER BY l.log_index",
                     &p, &r);
   if (rv != 0) return rv;
   size_t rows = (size_t)PQntuples(r);

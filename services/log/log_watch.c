@@ -192,7 +192,7 @@ static void page_work(void *worker, void *app_, void *arg) {
   pg_conn *pg = ((reg_worker *)worker)->pg;
   PGresult *r = NULL;
   int rv = pg_set_statement_timeout(pg, 10000);
-  if (rv == 0) rv = pg_query(pg, "SELECT coalesce(max(log_index) + 1, 0) FROM events", NULL, &r);
+  if (rv == 0) rv = pg_query(pg, "SELECT tree_size FROM log_state", NULL, &r);
   if (rv != 0) {
     j->err = rv;
     return;
@@ -214,11 +214,12 @@ static void page_work(void *worker, void *app_, void *arg) {
   pg_params_text(&p, j->org_id);
   pg_params_text(&p, j->types ? types : NULL);
   rv = pg_query(pg,
-                "SELECT log_index, event_id, type, (extract(epoch FROM created_at) * 1000000)::int8, "
+                "SELECT l.log_index, event_id, type, (extract(epoch FROM created_at) * 1000000)::int8, "
                 "organization_id, item_id, listing_id, subject_id, certificate_id, invoice_id, leaf "
-                "FROM events WHERE log_index >= $1 AND log_index < $2 "
+                "FROM log_entries l JOIN events e ON e.id = l.event_row "
+                "WHERE l.log_index >= $1 AND l.log_index < $2 "
                 "AND ($3::bool OR organization_id = $4) "
-                "AND ($5::int[] IS NULL OR type = ANY ($5::int[])) ORDER BY log_index",
+                "AND ($5::int[] IS NULL OR type = ANY ($5::int[])) ORDER BY l.log_index",
                 &p, &r);
   if (rv != 0) {
     j->err = rv;

@@ -3,8 +3,8 @@ with Debian's /usr/bin/python3; PYTHONPATH must hold the protoc --python_out
 modules of proto/). Each measuring command appends one JSON line to
 --results; `report` turns that file into the table.
 
-  backlog   --pg C --start S --count N     COPY N valid event rows (log_index
-                                           NULL) straight into `events`
+  backlog   --pg C --start S --count N     COPY N valid event rows (queued by
+                                           the trigger) straight into `events`
   integrate --pg C --target N --t0 T       poll log_state.tree_size every
                                            100 ms until N: events/s, the rate
                                            by tenths, CPU of registryd,
@@ -354,7 +354,7 @@ def cmd_lag(a):
     # start once everything before the load is sequenced
     deadline = time.time() + 60
     while True:
-        total, seq = pg.query("SELECT count(*), count(log_index) FROM events")[0]
+        total, seq = pg.query("SELECT count(*), count(log_index) FROM event_log")[0]
         if total == seq:
             break
         if time.time() > deadline:
@@ -371,7 +371,7 @@ def cmd_lag(a):
         p = Pg(a.pg)
         nxt = from_index
         while True:
-            rows = p.query("SELECT log_index, organization_id FROM events WHERE log_index >= %d "
+            rows = p.query("SELECT log_index, organization_id FROM event_log WHERE log_index >= %d "
                            "ORDER BY log_index LIMIT 10000" % nxt)
             now = time.time()
             for li, org in rows:
@@ -563,7 +563,7 @@ def cmd_proofs(a):
     for _ in range(a.verify):
         i = rnd.randrange(size)
         r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=size), timeout=10)
-        leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM events WHERE log_index = %d" % i)[2:])
+        leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM event_log WHERE log_index = %d" % i)[2:])
         if r.tree_size != size or not verify_inclusion(i, size, leaf_hash(leaf), r.hashes, root):
             bad.append("inclusion %d" % i)
     cps = pg.query("SELECT tree_size, encode(root, 'hex') FROM log_checkpoints "
@@ -577,7 +577,7 @@ def cmd_proofs(a):
     # both ends of the tree too
     for i in (0, size - 1):
         r = incl(log_pb2.GetInclusionProofRequest(leaf_index=i, tree_size=size), timeout=10)
-        leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM events WHERE log_index = %d" % i)[2:])
+        leaf = bytes.fromhex(pg.scalar("SELECT leaf FROM event_log WHERE log_index = %d" % i)[2:])
         if not verify_inclusion(i, size, leaf_hash(leaf), r.hashes, root):
             bad.append("inclusion %d" % i)
     res = {"kind": "proofs", "label": a.label, "tree_size": size, "state_size": state,
@@ -659,7 +659,7 @@ def cmd_storage(a):
     pg.query("ANALYZE events")
     leaves = int(pg.scalar("SELECT tree_size FROM log_state"))
     rels = {}
-    for rel in ("events", "log_tiles", "log_leaf_hashes", "log_checkpoints"):
+    for rel in ("events", "events_pending", "log_entries", "log_tiles", "log_checkpoints"):
         tot, heap, idx, toast = pg.query(
             "SELECT pg_total_relation_size('%s'), pg_relation_size('%s'), "
             "pg_indexes_size('%s'), pg_total_relation_size('%s') - pg_relation_size('%s') "
@@ -670,7 +670,7 @@ def cmd_storage(a):
                      "toast": int(toast), "live_rows": int(rows), "dead_rows": int(dead)}
     idx = {r[0]: int(r[1]) for r in pg.query(
         "SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes "
-        "WHERE relname IN ('events', 'log_tiles', 'log_leaf_hashes', 'log_checkpoints')")}
+        "WHERE relname IN ('events', 'events_pending', 'log_entries', 'log_tiles', 'log_checkpoints')")}
     emit(a, {"kind": "storage", "label": a.label, "leaves": leaves, "relations": rels,
              "index_sizes": idx,
              "avg_leaf_bytes": float(pg.scalar("SELECT avg(length(leaf)) FROM "
@@ -764,18 +764,20 @@ def cmd_report(a):
         w("")
         w("### 4. Storage (pg_total_relation_size: heap + indexes + TOAST)")
         w("")
-        w("| run | leaves | events (heap + idx) | log_tiles | log_leaf_hashes | log_checkpoints | "
+        w("| run | leaves | events (heap + idx) | log_entries | log_tiles | log_checkpoints | "
           "total | per million leaves |")
         w("|---|---:|---|---:|---:|---:|---:|---:|")
         for r in st:
+            if "log_entries" not in r["relations"]:
+                continue  # a run from before log_entries (0202)
             rel = r["relations"]
             e = rel["events"]
             tot = sum(x["total"] for x in rel.values())
             per = 1e6 / r["leaves"] if r["leaves"] else 0
             w("| %s | %s | %s (%s + %s) | %s | %s | %s | %s | %s |" % (
                 r["label"], f"{r['leaves']:,}", mb(e["total"]), mb(e["heap"]),
-                mb(e["indexes"]), mb(rel["log_tiles"]["total"]),
-                mb(rel["log_leaf_hashes"]["total"]), mb(rel["log_checkpoints"]["total"]),
+                mb(e["indexes"]), mb(rel["log_entries"]["total"]),
+                mb(rel["log_tiles"]["total"]), mb(rel["log_checkpoints"]["total"]),
                 mb(tot), mb(tot * per)))
         w("")
         w("per million leaves, by relation (last run): " + ", ".join(

@@ -12,7 +12,7 @@
 #      then GetInclusionProof / GetConsistencyProof latency with grpcio
 #      threads (a sample of answers verified against the signed checkpoint,
 #      RFC 9162) and h2load with one fixed request.
-#   4. Storage: pg_total_relation_size of events, log_tiles, log_leaf_hashes,
+#   4. Storage: pg_total_relation_size of events, log_entries, log_tiles,
 #      log_checkpoints after N and after BIG leaves, per million.
 #
 # Usage: tests/bench/log_bench.sh [-b BUILD_DIR] [-n N] [--big M | --no-big]

@@ -11,6 +11,9 @@ from harness import rid
 from registry.v1 import common_pb2, org_pb2
 
 
+AT_4 = "id = (SELECT event_row FROM log_entries WHERE log_index = 4)"
+
+
 class AuditTest(harness.RegistryTestCase):
 
     @classmethod
@@ -26,7 +29,7 @@ class AuditTest(harness.RegistryTestCase):
         deadline = time.time() + timeout
         while time.time() < deadline:
             n = int(db.scalar("SELECT count(*) FROM events"))
-            unseq = int(db.scalar("SELECT count(*) FROM events WHERE log_index IS NULL"))
+            unseq = int(db.scalar("SELECT count(*) FROM event_log WHERE log_index IS NULL"))
             cp = int(db.scalar("SELECT coalesce(max(tree_size), 0) FROM log_checkpoints"))
             if unseq == 0 and cp == n:
                 return n
@@ -48,19 +51,19 @@ class AuditTest(harness.RegistryTestCase):
         self.assertIn("%d leaves" % n, r.stdout)
 
         # an edited leaf is named by its index
-        original = self.server.db.scalar("SELECT encode(leaf, 'hex') FROM events WHERE log_index = 4")
-        self.tamper("UPDATE events SET leaf = leaf || '\\x00'::bytea WHERE log_index = 4")
+        original = self.server.db.scalar("SELECT encode(leaf, 'hex') FROM event_log WHERE log_index = 4")
+        self.tamper("UPDATE events SET leaf = leaf || '\\x00'::bytea WHERE %s" % AT_4)
         r = self.audit()
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("index 4:", r.stdout)
 
         # restored: passes again
-        self.tamper("UPDATE events SET leaf = decode('%s', 'hex') WHERE log_index = 4" % original)
+        self.tamper("UPDATE events SET leaf = decode('%s', 'hex') WHERE %s" % (original, AT_4))
         r = self.audit()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
         # a deleted row is named by its index
-        self.tamper("DELETE FROM events WHERE log_index = 2")
+        self.tamper("DELETE FROM events WHERE id = (SELECT event_row FROM log_entries WHERE log_index = 2)")
         r = self.audit()
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("index 2:", r.stdout)

@@ -16,7 +16,7 @@ from logutil import leaf_hash, mth
 
 def indices(server):
     rows = server.db.query("SELECT count(*), count(log_index), count(DISTINCT log_index), "
-                           "coalesce(min(log_index), -1), coalesce(max(log_index), -1) FROM events")
+                           "coalesce(min(log_index), -1), coalesce(max(log_index), -1) FROM event_log")
     return [int(x) for x in rows[0]]
 
 
@@ -27,10 +27,10 @@ def check_tree(test, server):
     test.assertEqual((sequenced, distinct, lo, hi), (n, n, 0, n - 1))
     test.assertEqual(logutil.tree_size(server), n)
     leaves = [bytes.fromhex(r[0]) for r in server.db.query(
-        "SELECT encode(leaf, 'hex') FROM events ORDER BY log_index")]
+        "SELECT encode(leaf, 'hex') FROM event_log ORDER BY log_index")]
     hashes = [leaf_hash(x) for x in leaves]
     stored = [bytes.fromhex(r[0]) for r in server.db.query(
-        "SELECT encode(leaf_hash, 'hex') FROM log_leaf_hashes ORDER BY log_index")]
+        "SELECT encode(leaf_hash, 'hex') FROM log_entries ORDER BY log_index")]
     test.assertEqual(stored, hashes)
     root = bytes.fromhex(server.db.scalar("SELECT encode(root, 'hex') FROM log_state"))
     test.assertEqual(root, mth(hashes))
@@ -87,14 +87,14 @@ class LateCommitTest(harness.RegistryTestCase):
         logutil.run_sql(s.db.conninfo, logutil.insert_sql(
             "evt_early000000000000000001", logutil.make_leaf("evt_early000000000000000001")))
         logutil.wait_sequenced(s)  # sees only the committed one
-        rows = s.db.query("SELECT id, log_index FROM events WHERE event_id = "
+        rows = s.db.query("SELECT id, log_index FROM event_log WHERE event_id = "
                           "'evt_early000000000000000001'")
         early_id, early_index = int(rows[0][0]), int(rows[0][1])
         # the sequencer went past it: several more passes, still nothing else to do
         time.sleep(0.3)
         held.commit()
         logutil.wait_sequenced(s)
-        rows = s.db.query("SELECT id, log_index FROM events WHERE event_id = "
+        rows = s.db.query("SELECT id, log_index FROM event_log WHERE event_id = "
                           "'evt_late0000000000000000001'")
         late_id, late_index = int(rows[0][0]), int(rows[0][1])
         self.assertLess(late_id, early_id, "the held row should have the lower id")

@@ -111,7 +111,7 @@ def wait_sequenced(server, timeout=30):
     """Waits until every committed event has an index; returns the size."""
     deadline = time.monotonic() + timeout
     while True:
-        rows = server.db.query("SELECT count(*), count(log_index) FROM events")
+        rows = server.db.query("SELECT count(*), count(log_index) FROM event_log")
         if rows[0][0] == rows[0][1]:
             return int(rows[0][1])
         if time.monotonic() > deadline:

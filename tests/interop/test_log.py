@@ -113,7 +113,7 @@ class LogTest(harness.RegistryTestCase):
             ids[leaf.event_id] = e.log_index
         self.assertEqual(mth([e.leaf_hash for e in entries]), cp.root_hash)
         # the indices are the events table's
-        rows = s.db.query("SELECT event_id, log_index FROM events WHERE log_index < %d"
+        rows = s.db.query("SELECT event_id, log_index FROM event_log WHERE log_index < %d"
                           % cp.tree_size)
         self.assertEqual({r[0]: int(r[1]) for r in rows}, ids)
         # every organization created is in the log
@@ -174,7 +174,7 @@ class LogTest(harness.RegistryTestCase):
 
     def test_receipt(self):
         s, cp = self.server, self.cp
-        rows = s.db.query("SELECT event_id, log_index, encode(leaf, 'hex') FROM events "
+        rows = s.db.query("SELECT event_id, log_index, encode(leaf, 'hex') FROM event_log "
                           "WHERE log_index < %d ORDER BY log_index" % cp.tree_size)
         name, pk = logutil.log_key(s)
         for event_id, index, leaf_hex in (rows[0], rows[len(rows) // 2], rows[-1]):

@@ -79,7 +79,7 @@ class VerifyTest(harness.RegistryTestCase):
 
         # a receipt for the organization's creation event
         event_id, index = s.db.query(
-            "SELECT event_id, log_index FROM events WHERE log_index < %d "
+            "SELECT event_id, log_index FROM event_log WHERE log_index < %d "
             "ORDER BY log_index DESC LIMIT 1" % cp1.tree_size)[0]
         rec = self.log("GetReceipt", log_pb2.GetReceiptRequest(event_id=event_id),
                        log_pb2.GetReceiptResponse, key=s.admin_key)

@@ -55,11 +55,11 @@ class WatchEventsTest(harness.RegistryTestCase):
         [(index, event_id, type, organization_id)] in index order."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.server.db.scalar("SELECT count(*) FROM events WHERE log_index IS NULL") == "0":
+            if self.server.db.scalar("SELECT count(*) FROM event_log WHERE log_index IS NULL") == "0":
                 break
             time.sleep(0.1)
         rows = self.server.db.query(
-            "SELECT log_index, event_id, type, organization_id FROM events ORDER BY log_index")
+            "SELECT log_index, event_id, type, organization_id FROM event_log ORDER BY log_index")
         self.assertTrue(rows and all(r[0] for r in rows), "events not sequenced: %r" % rows)
         return [(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
 

@@ -217,7 +217,7 @@ static void test_events_and_access_log(void **st) {
   assert_int_equal(pg_query(pg,
                             "SELECT type, organization_id, item_id, listing_id, subject_id, leaf, "
                             "(extract(epoch FROM created_at) * 1000000)::int8, log_index "
-                            "FROM events WHERE event_id = $1",
+                            "FROM event_log WHERE event_id = $1",
                             &p, &r),
                    0);
   assert_int_equal(PQntuples(r), 1);
