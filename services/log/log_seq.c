@@ -173,6 +173,18 @@ int log_seq_batch(pg_conn *pg, kv_conn *kv, int batch, int *n) {
   return 0;
 }
 
+/* The queue's head is deleted batch after batch: its index keeps the dead
+ * entries until a vacuum, and every batch's "lowest ids" scan walks over
+ * them. Autovacuum comes by once a minute at best, so while a backlog
+ * drains the sequencer vacuums the queue itself every SEQ_TIDY_ROWS rows
+ * (the log benchmark: without it the rate fell by a third over 1M). */
+#define SEQ_TIDY_ROWS 32768
+
+static void tidy_queue(pg_conn *pg) {
+  int rv = pg_query(pg, "VACUUM events_pending", NULL, NULL);
+  if (rv != 0) log_warn(NULL, "log: VACUUM events_pending failed: %s", reg_strerror(rv));
+}
+
 /* ---- checkpoints ---- */
 
 /* Signs body with the current LOG key and inserts the checkpoint. */
@@ -312,6 +324,7 @@ static void *seq_main(void *arg) {
     goto out;
   }
   int last_seq = 0, last_cp = 0, pending = 1;
+  int64_t since_tidy = 0;
   const int64_t period_us = (int64_t)cfg->checkpoint_seconds * 1000000;
   /* the first checkpoint of a process comes one period after its start */
   int64_t not_before = clock_mono_us() + period_us, next_poll = 0;
@@ -320,6 +333,11 @@ static void *seq_main(void *arg) {
     int rv = log_seq_batch(pg, kv, cfg->log_batch_size, &n);
     note_outcome("sequencing", rv, &last_seq);
     if (n > 0) pending = 1;
+    since_tidy += n;
+    if (since_tidy >= SEQ_TIDY_ROWS) {
+      tidy_queue(pg);
+      since_tidy = 0;
+    }
     int64_t now = clock_mono_us();
     /* the tree grew here, or another process may have grown it */
     if (now >= not_before && (pending || now >= next_poll)) {
