@@ -51,7 +51,7 @@ int events_append(pg_conn *pg, int type, const char *org_id, const event_refs *r
   ids_new("evt", id, sizeof(id));
   uint8_t h[32];
   crypto_hash_sha256(h, record, record_len);
-  int64_t at = clock_now_us();
+  int64_t at = pg_tx_time_us(pg);
   uint8_t leaf[1024];
   size_t len = 0;
   int rv = events_leaf_pack(id, type, at, org_id, refs, h, leaf, sizeof(leaf), &len);

@@ -9,7 +9,9 @@
  *      at its index (an edited row is reported by its index);
  *   4. the tree recomputed from the event rows has, at every checkpoint's
  *      size, that checkpoint's root (if the tiles were rewritten too, the
- *      first checkpoint that disagrees bounds where the change is).
+ *      first checkpoint that disagrees bounds where the change is);
+ *   5. every event row is in the log or still queued (events_pending): an
+ *      event taken off the queue behind the server's back is named.
  * Events are streamed through a cursor; memory is O(log n) (a compact range
  * of subtree roots) plus one tile.
  */
@@ -224,6 +226,19 @@ int log_audit(pg_conn *pg, const char *registry_id, uint64_t *leaves, size_t *ch
   if (!rc && rg->n < size) rc = fail("index %" PRIu64 ": missing (the event row was deleted)", rg->n);
   if (!rc && rg->n > size)
     rc = fail("index %" PRIu64 ": sequenced beyond the tree's size %" PRIu64, size, size);
+  /* 5. every event row is in the log or still queued for it */
+  if (!rc && (rv = pg_query(pg,
+                            "SELECT e.event_id FROM events e WHERE NOT EXISTS "
+                            "(SELECT 1 FROM log_entries l WHERE l.event_row = e.id) AND NOT EXISTS "
+                            "(SELECT 1 FROM events_pending q WHERE q.id = e.id) ORDER BY e.id LIMIT 1",
+                            NULL, &r)) != 0)
+    rc = -rv;
+  else if (!rc) {
+    if (PQntuples(r) > 0)
+      rc = fail("event %s: neither in the log nor queued for it (taken off the queue)",
+                pg_val(r, 0, 0));
+    PQclear(r);
+  }
 done:
   pg_tx_rollback(pg);
   if (rc == 0) {

@@ -47,6 +47,7 @@ struct pg_conn {
   int in_tx;         /* BEGIN sent; cleared only by commit or rollback */
   int64_t failed_at; /* monotonic µs of the last failed connect, 0 if none */
   int64_t session_timeout_ms; /* the session's statement_timeout (0: none) */
+  int64_t tx_at_us;           /* the clock when the open transaction began */
   /* Statements prepared on this connection ("s<index>"): the registry's SQL
    * is a fixed set of literals, so each is parsed and planned once per
    * connection instead of once per call. Keyed by the text's address (a
@@ -360,6 +361,7 @@ int pg_tx_begin(pg_conn *c, int64_t timeout_ms) {
   int rc = pg_query(c, "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, NULL);
   if (rc) return rc;
   c->in_tx = 1;
+  c->tx_at_us = clock_now_us();
   if (timeout_ms > 0) {
     if (timeout_ms > INT_MAX) timeout_ms = INT_MAX; /* the setting's maximum */
     pg_params p;
@@ -372,6 +374,10 @@ int pg_tx_begin(pg_conn *c, int64_t timeout_ms) {
     }
   }
   return 0;
+}
+
+int64_t pg_tx_time_us(const pg_conn *c) {
+  return c && c->in_tx ? c->tx_at_us : clock_now_us();
 }
 
 int pg_set_statement_timeout(pg_conn *c, int64_t timeout_ms) {

@@ -81,6 +81,10 @@ int pg_tx_commit(pg_conn *c) REG_MUST_CHECK;
  * transaction (use pg_tx_begin's timeout there). */
 int pg_set_statement_timeout(pg_conn *c, int64_t timeout_ms) REG_MUST_CHECK;
 void pg_tx_rollback(pg_conn *c);
+/* The transaction's time: the clock (µs since the epoch) when pg_tx_begin
+ * ran, or the clock now outside a transaction. Everything one transaction
+ * records (event times, listing times) uses it, so its rows agree. */
+int64_t pg_tx_time_us(const pg_conn *c);
 int pg_in_tx(const pg_conn *c);
 
 /* Result helpers: text value or NULL for SQL NULL; bytea decoded (hex text

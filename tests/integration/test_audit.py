@@ -7,6 +7,7 @@ import time
 import unittest
 
 import harness
+import logutil
 from harness import rid
 from registry.v1 import common_pb2, org_pb2
 
@@ -67,6 +68,22 @@ class AuditTest(harness.RegistryTestCase):
         r = self.audit()
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("index 2:", r.stdout)
+
+
+
+class AuditQueueTest(harness.RegistryTestCase):
+    """An event taken off the sequencer's queue behind the server's back
+    would never reach the log: audit names it."""
+
+    def test_event_taken_off_the_queue(self):
+        s = self.server
+        logutil.wait_sequenced(s)
+        ev = "evt_dequeued000000000000001"
+        logutil.run_sql(s.db.conninfo, "BEGIN; " + logutil.insert_sql(ev, logutil.make_leaf(ev)) +
+                        " DELETE FROM events_pending WHERE id = currval('events_id_seq'); COMMIT;")
+        r = s.run_cli("audit", "--registry-id", s.registry_id)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("event %s:" % ev, r.stdout)
 
 
 if __name__ == "__main__":
