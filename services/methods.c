@@ -6,8 +6,10 @@
  */
 #include "services/methods.h"
 
+#include "registry/v1/listing.pb-c.h"
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
+#include "services/listing/listing_rpc.h"
 #include "services/log/log_rpc.h"
 #include "services/log/log_watch.h"
 #include "services/org/org_rpc.h"
@@ -62,5 +64,30 @@ const rpc_method registry_methods[] = {
      .input = &registry__v1__watch_events_request__descriptor,
      .output = &registry__v1__watch_events_response__descriptor,
      .kind = RPC_KIND_SERVER_STREAM, .stream = &log_watch_ops, .needs_key = 1, .roles = ANY_CALLER},
+
+    /* ListingService (SPEC §4.2): a platform reads only its own listings
+     * and sales, an inspector everything (the handlers check ownership) */
+    UNARY(ListingService, RegisterItem, register_item, listing_rpc_register_item,
+          ROLE(PLATFORM) | ROLE(WIPER) | ROLE(RECYCLER) | ROLE(APPRAISER) | ROLE(INSPECTOR)),
+    UNARY(ListingService, GetItem, get_item, listing_rpc_get_item, ANY_CALLER),
+    UNARY(ListingService, GetItemHistory, get_item_history, listing_rpc_get_item_history, ANY_CALLER),
+    UNARY(ListingService, CreateListing, create_listing, listing_rpc_create_listing, ROLE(PLATFORM)),
+    UNARY(ListingService, UpdateListing, update_listing, listing_rpc_update_listing, ROLE(PLATFORM)), /* own */
+    UNARY(ListingService, RecordSale, record_sale, listing_rpc_record_sale, ROLE(PLATFORM)), /* own */
+    UNARY(ListingService, GetListing, get_listing, listing_rpc_get_listing,
+          ROLE(PLATFORM) | ROLE(INSPECTOR)), /* own; INSPECTOR any */
+    UNARY(ListingService, ListListings, list_listings, listing_rpc_list_listings,
+          ROLE(PLATFORM) | ROLE(INSPECTOR)), /* own; INSPECTOR any */
+    UNARY(ListingService, ListSales, list_sales, listing_rpc_list_sales,
+          ROLE(PLATFORM) | ROLE(INSPECTOR)), /* own; INSPECTOR any */
+    UNARY(ListingService, AttachAppraisal, attach_appraisal, listing_rpc_attach_appraisal,
+          ROLE(APPRAISER)), /* + a valid APPRAISAL qualification */
+    UNARY(ListingService, ReportStolen, report_stolen, listing_rpc_report_stolen, ROLE(INSPECTOR)),
+    UNARY(ListingService, ClearStolen, clear_stolen, listing_rpc_clear_stolen, ROLE(INSPECTOR)),
+    UNARY(ListingService, ClearBrand, clear_brand, listing_rpc_clear_brand, ROLE(INSPECTOR)),
+    UNARY(ListingService, TakeDownListing, take_down_listing, listing_rpc_take_down_listing,
+          ROLE(INSPECTOR)),
+    UNARY(ListingService, RegisterMarket, register_market, listing_rpc_register_market,
+          ROLE(PLATFORM) | ROLE(INSPECTOR) | ROLE(ADMIN)),
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

@@ -35,8 +35,10 @@
 #include "services/core/app.h"
 #include "services/core/auth.h"
 #include "services/core/ident.h"
+#include "services/core/items.h"
 #include "services/core/keystore.h"
 #include "services/core/reqid.h"
+#include "services/listing/listing.h"
 #include "services/log/log.h"
 #include "services/log/log_audit.h"
 #include "services/methods.h"
@@ -222,6 +224,8 @@ static void worker_fini(void *app, void *state) {
   free(w);
 }
 
+static int serve_run(reg_app *app);
+
 static int cmd_serve(reg_app *app) {
   pg_conn *pg = NULL;
   int rv = open_db(app, &pg);
@@ -233,7 +237,22 @@ static int cmd_serve(reg_app *app) {
     log_error(NULL, "cannot load personal-data keys: %s", reg_strerror(rv));
     return 1;
   }
+  /* registry-wide item and listing state (the keyring item events open
+   * owners with; the scrapping-age table from the configuration),
+   * read-only once the workers run */
+  items_init(app->pii);
+  if (listing_init(&app->cfg) != 0) {
+    log_error(NULL, "cannot start the listing service: bad scrapping_age configuration");
+    return 1;
+  }
+  int rc = serve_run(app);
+  listing_shutdown();
+  return rc;
+}
 
+/* The transport, the probe and the log sequencer, until SIGTERM. */
+static int serve_run(reg_app *app) {
+  int rv;
   rpc_server_config sc = {0};
   sc.listen = app->cfg.listen;
   sc.loops = app->cfg.loops;

@@ -14,7 +14,7 @@
 
 #include "services/base/err.h"
 
-typedef enum { T_STR, T_INT, T_SIZE, T_DOUBLE } opt_type;
+typedef enum { T_STR, T_INT, T_SIZE, T_DOUBLE, T_I64 } opt_type;
 
 typedef struct opt {
   const char *flag; /* --flag and INI key (dashes → underscores) */
@@ -50,6 +50,8 @@ static const opt opts[] = {
     I("log-batch-size", "REGISTRY_LOG_BATCH_SIZE", log_batch_size, 1, 10000, "events the log sequences per transaction"),
     I("log-batch-ms", "REGISTRY_LOG_BATCH_MS", log_batch_ms, 1, 60000, "log sequencer polling interval (ms)"),
     I("checkpoint-seconds", "REGISTRY_CHECKPOINT_SECONDS", checkpoint_seconds, 1, 86400, "at most one signed checkpoint this often"),
+    S("scrapping-age", "REGISTRY_SCRAPPING_AGE", scrapping_age, "scrapping ages over the defaults: [YYYY-MM-DD:]USE/TYPE=YEARS|none,..."),
+    {"guided-scrapping-km", "REGISTRY_GUIDED_SCRAPPING_KM", T_I64, offsetof(reg_config, guided_scrapping_km), 0, 1, 100000000, "guided-scrapping warning at this mileage (km)"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -76,6 +78,8 @@ void config_defaults(reg_config *c) {
   c->log_batch_size = 256;
   c->log_batch_ms = 100;
   c->checkpoint_seconds = 1;
+  c->scrapping_age[0] = 0; /* the built-in defaults only */
+  c->guided_scrapping_km = 600000;
 }
 
 static const opt *find_opt(const char *name, size_t len) {
@@ -114,6 +118,12 @@ static int set_opt(reg_config *c, const opt *o, const char *v, const char *src) 
     long long n = strtoll(v, &end, 10);
     if (errno || end == v || *end || n < o->min || n > o->max) break;
     *(size_t *)(void *)dst = (size_t)n;
+    return 0;
+  }
+  case T_I64: {
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < o->min || n > o->max) break;
+    *(int64_t *)(void *)dst = (int64_t)n;
     return 0;
   }
   case T_DOUBLE: {

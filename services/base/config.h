@@ -34,6 +34,11 @@ typedef struct reg_config {
   int log_batch_size;        /* events the log sequences per transaction, default 256 */
   int log_batch_ms;          /* the sequencer's polling interval, default 100 */
   int checkpoint_seconds;    /* at most one signed checkpoint this often, default 1 */
+  /* Mandatory scrapping ages over the built-in defaults (DOMAIN §2): a
+   * comma-separated list of [YYYY-MM-DD:]USE_NATURE/VEHICLE_TYPE=YEARS|none
+   * (services/listing/listing.h); "" the defaults only. */
+  char scrapping_age[2048];
+  int64_t guided_scrapping_km; /* guided-scrapping warning threshold, default 600000 */
 } reg_config;
 
 /* Fills *c with the defaults. */

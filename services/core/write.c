@@ -32,6 +32,13 @@ int core_fail_err(rpc_call *call, int err) {
   }
 }
 
+/* -1 is a refusal only with a status set: REG_ENOMEM is -1 as well, and a
+ * function that ran out of memory must still answer (RESOURCE_EXHAUSTED
+ * through core_fail_err). */
+static int refused(const rpc_call *call, int rv) {
+  return rv == -1 && call->status.code != RPC_OK;
+}
+
 static int begin(rpc_call *call, pg_conn *pg) {
   long ms = core_timeout_ms(call);
   if (ms < 0) return REG_ETIMEDOUT;
@@ -64,7 +71,7 @@ int write_run(rpc_call *call, const ProtobufCMessage *req,
     }
     if (rv == REG_ENOTFOUND) {
       rv = fn(call, pg, arg, &out, &stored);
-      if (rv == -1) {
+      if (refused(call, rv)) {
         pg_tx_rollback(pg);
         return -1;
       }
@@ -89,7 +96,7 @@ int read_run(rpc_call *call, read_fn fn, void *arg, ProtobufCMessage **resp) {
   if (rv != 0) return core_fail_err(call, rv);
   ProtobufCMessage *out = NULL;
   rv = fn(call, pg, arg, &out);
-  if (rv == -1) {
+  if (refused(call, rv)) {
     pg_tx_rollback(pg);
     return -1;
   }

@@ -214,12 +214,26 @@ static void page_work(void *worker, void *app_, void *arg) {
   pg_params_text(&p, j->org_id);
   pg_params_text(&p, j->types ? types : NULL);
   rv = pg_query(pg,
-                "SELECT l.log_index, event_id, type, (extract(epoch FROM created_at) * 1000000)::int8, "
-                "organization_id, item_id, listing_id, subject_id, certificate_id, invoice_id, leaf "
+                "SELECT l.log_index, e.event_id, e.type, "
+                "(extract(epoch FROM e.created_at) * 1000000)::int8, e.organization_id, e.item_id, "
+                "e.listing_id, e.subject_id, e.certificate_id, e.invoice_id, e.leaf "
                 "FROM log_entries l JOIN events e ON e.id = l.event_row "
                 "WHERE l.log_index >= $1 AND l.log_index < $2 "
-                "AND ($3::bool OR organization_id = $4) "
-                "AND ($5::int[] IS NULL OR type = ANY ($5::int[])) ORDER BY l.log_index",
+                "AND ($5::int[] IS NULL OR e.type = ANY ($5::int[])) "
+                /* visibility (SPEC §4.6): the acting organization; the
+                 * platform of the listing the event names; a platform that
+                 * had an open listing of the item the event names when it
+                 * was appended (a listing is open from created_at to
+                 * closed_at, both written with the transaction time events
+                 * use) */
+                "AND ($3::bool OR e.organization_id = $4 "
+                "  OR (e.listing_id IS NOT NULL AND EXISTS (SELECT 1 FROM listings x "
+                "      WHERE x.id = e.listing_id AND x.platform_id = $4)) "
+                "  OR (e.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM listings x "
+                "      WHERE x.item_id = e.item_id AND x.platform_id = $4 "
+                "      AND x.created_at <= e.created_at "
+                "      AND (x.closed_at IS NULL OR x.closed_at >= e.created_at)))) "
+                "ORDER BY l.log_index",
                 &p, &r);
   if (rv != 0) {
     j->err = rv;
