@@ -543,43 +543,26 @@ int items_odometer(pg_conn *pg, items_row *item, const char *org_id, int64_t mil
                    const char *listing_id, int *rolled_back) {
   if (!pg || !item || mileage_km <= 0) return REG_EINVAL;
   if (item->kind != REGISTRY__V1__ITEM_KIND__ITEM_KIND_VEHICLE) return REG_EINVAL;
-  /* the highest earlier reading, before this one changes it */
-  pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, item->id);
-  PGresult *r = NULL;
-  int rv = pg_query(pg, "SELECT highest_mileage_km, brands FROM items WHERE id = $1 FOR UPDATE",
-                    &p, &r);
-  if (rv != 0) return rv;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return REG_ENOTFOUND;
-  }
-  int64_t prev = pg_int(r, 0, 0);
-  uint32_t brands = (uint32_t)pg_int(r, 0, 1);
-  PQclear(r);
-
+  /* the highest earlier reading and the brands, from the row as locked
+   * (callers keep it current: this function and the others here update it) */
+  int64_t prev = item->highest_mileage_km;
+  uint32_t brands = item->brands;
+  int lower = mileage_km < prev;
+  int64_t highest = lower ? prev : mileage_km;
   int64_t now = pg_tx_time_us(pg);
+  pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, item->id);
   pg_params_int(&p, mileage_km);
   pg_params_text(&p, nz(org_id));
   pg_params_text(&p, nul_if_empty(listing_id));
   pg_params_int(&p, now);
-  rv = pg_query(pg,
-                "INSERT INTO odometer_readings (item_id, mileage_km, organization_id, listing_id, "
-                "at) VALUES ($1, $2, $3, $4, " TS(5) ")",
-                &p, NULL);
-  if (rv != 0) return rv;
-  int lower = mileage_km < prev;
-  int64_t highest = lower ? prev : mileage_km;
-  pg_params_init(&p);
-  pg_params_text(&p, item->id);
   pg_params_int(&p, highest);
-  pg_params_int(&p, now);
-  rv = pg_query(pg,
-                "UPDATE items SET highest_mileage_km = $2, updated_at = " TS(3) " WHERE id = $1",
-                &p, NULL);
+  int rv = pg_query(pg,
+                    "WITH reading AS (INSERT INTO odometer_readings (item_id, mileage_km, "
+                    "organization_id, listing_id, at) VALUES ($1, $2, $3, $4, " TS(5) ")) "
+                    "UPDATE items SET highest_mileage_km = $6, updated_at = " TS(5) " WHERE id = $1",
+                    &p, NULL);
   if (rv != 0) return rv;
   char eid[IDS_MAX];
   rv = item_event_scratch(pg, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ODOMETER_RECORDED, org_id,

@@ -382,14 +382,14 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
 
   int64_t at = pg_tx_time_us(pg);
   listing_new ln = {id, item.id, org(call), item.kind, &seller, req, at};
-  rv = listing_store_insert(pg, &ln);
+  listing_rec rec;
+  rv = listing_store_insert(pg, ring(call), call->arena, &ln, &rec);
   if (rv == REG_EEXIST)
     return refuse(call, "ALREADY_LISTED",
                   "item %s already has an open listing (ACTIVE, RESERVED or SUSPENDED) on this platform",
                   item.id);
   char ev[IDS_MAX];
-  listing_rec rec;
-  if (rv || (rv = emit_listing(call, pg, EV(LISTING_CREATED), id, &rec, ev)) ||
+  if (rv || (rv = emit(call, pg, EV(LISTING_CREATED), item.id, id, &rec.msg->base, ev)) ||
       (rv = history(pg, item.id,
                     &(items_history){.kind = HK(LISTED), .organization_id = org(call),
                                      .listing_id = id, .price_fen = req->price_fen,

@@ -119,7 +119,8 @@ static int listing_from_row(const pii_keyring *ring, arena *a, const PGresult *r
   return 0;
 }
 
-int listing_store_insert(pg_conn *pg, const listing_new *l) {
+int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const listing_new *l,
+                         listing_rec *out) {
   const Registry__V1__CreateListingRequest *q = l->req;
   pg_params p;
   pg_params_init(&p);
@@ -139,13 +140,20 @@ int listing_store_insert(pg_conn *pg, const listing_new *l) {
   pg_params_text(&p, nz(q->platform_listing_ref));
   pg_params_int(&p, q->mileage_km);
   pg_params_int(&p, l->at_us);
-  return pg_query(pg,
-                  "INSERT INTO listings (id, item_id, item_kind, platform_id, seller_kind, "
-                  "seller_ref, seller_enc, price_fen, status, market_id, stall_no, "
-                  "condition_grade, appraisal_id, wipe_certificate_id, platform_listing_ref, "
-                  "mileage_km, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                  "1, $9, $10, $11, $12, $13, $14, $15, " TS(16) ", " TS(16) ")",
-                  &p, NULL);
+  PGresult *r = NULL;
+  int rv = pg_query(pg,
+                    "INSERT INTO listings AS l (id, item_id, item_kind, platform_id, seller_kind, "
+                    "seller_ref, seller_enc, price_fen, status, market_id, stall_no, "
+                    "condition_grade, appraisal_id, wipe_certificate_id, platform_listing_ref, "
+                    "mileage_km, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                    "1, $9, $10, $11, $12, $13, $14, $15, " TS(16) ", " TS(16) ") "
+                    "RETURNING " LISTING_COLS,
+                    &p, &r);
+  if (rv != 0) return rv;
+  if (PQntuples(r) != 1) rv = REG_EIO;
+  else rv = listing_from_row(ring, a, r, 0, 0, out);
+  PQclear(r);
+  return rv;
 }
 
 int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48]) {

@@ -51,9 +51,11 @@ typedef struct listing_new {
   int64_t at_us;
 } listing_new;
 
-/* Inserts an ACTIVE listing. REG_EEXIST: the item already has an open
+/* Inserts an ACTIVE listing and returns it as a non-inspector sees it
+ * (seller masked) in *out. REG_EEXIST: the item already has an open
  * listing on that platform (listings_open_per_platform). */
-int listing_store_insert(pg_conn *pg, const listing_new *l) REG_MUST_CHECK;
+int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const listing_new *l,
+                         listing_rec *out) REG_MUST_CHECK;
 
 /* The item of a listing (to lock the item row first). REG_ENOTFOUND. */
 int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48]) REG_MUST_CHECK;

@@ -358,21 +358,24 @@ int pg_query(pg_conn *c, const char *sql, const pg_params *params, PGresult **ou
 int pg_tx_begin(pg_conn *c, int64_t timeout_ms) {
   if (!c) return REG_EINVAL;
   if (c->in_tx) return REG_EINVAL;
-  int rc = pg_query(c, "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, NULL);
-  if (rc) return rc;
-  c->in_tx = 1;
-  c->tx_at_us = clock_now_us();
+  /* one round trip: BEGIN and the transaction's statement timeout travel
+   * together (the simple protocol runs both; the number is ours) */
+  char sql[96] = "BEGIN ISOLATION LEVEL READ COMMITTED";
   if (timeout_ms > 0) {
     if (timeout_ms > INT_MAX) timeout_ms = INT_MAX; /* the setting's maximum */
-    pg_params p;
-    pg_params_init(&p);
-    pg_params_int(&p, timeout_ms);
-    rc = pg_query(c, "SELECT set_config('statement_timeout', $1, true)", &p, NULL);
-    if (rc) {
-      pg_tx_rollback(c);
-      return rc;
-    }
+    snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = %d",
+             (int)timeout_ms);
   }
+  int rc = pg_query(c, sql, NULL, NULL);
+  if (rc) {
+    if (c->conn && PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+      c->in_tx = 1;
+      pg_tx_rollback(c);
+    }
+    return rc;
+  }
+  c->in_tx = 1;
+  c->tx_at_us = clock_now_us();
   return 0;
 }
 
