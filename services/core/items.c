@@ -344,14 +344,19 @@ static int pack_msg(const ProtobufCMessage *m, uint8_t **out, size_t *len) {
 #define KEEP_STR(m, o, f) \
   if (blank((m).f)) (m).f = (o)->f
 
-/* The details of an existing item after a new observation: each field the
- * observation gives replaces the stored one, each it leaves empty (0, "")
- * keeps it, so an implicit registration that knows only an IMEI does not
- * erase a make or a model. The identifying fields stay as stored (they
- * are the item's keys in the items row). Packed into malloc'd *out. */
+/* The details of an existing item after a new observation: each
+ * descriptive field the observation gives replaces the stored one, each it
+ * leaves empty (0, "") keeps it, so an implicit registration that knows
+ * only an IMEI does not erase a make or a model. The identifying fields
+ * stay as stored (they are the item's keys in the items row; an IMEI is
+ * adopted only where none was known, `adopted_imei`), and so do the facts
+ * the listing gates decide on — vehicle type, use nature, first
+ * registration: an observation only fills them in when unknown, so no
+ * platform can re-register a vehicle out of its scrapping age. Packed into
+ * malloc'd *out. */
 static int merge_details(int kind, const uint8_t *old, size_t old_len,
-                         const Registry__V1__RegisterItemRequest *item, uint8_t **out,
-                         size_t *len) {
+                         const Registry__V1__RegisterItemRequest *item, const char *adopted_imei,
+                         uint8_t **out, size_t *len) {
   int rv;
   if (kind == REGISTRY__V1__ITEM_KIND__ITEM_KIND_VEHICLE) {
     Registry__V1__Vehicle *o = registry__v1__vehicle__unpack(NULL, old_len, old);
@@ -361,9 +366,9 @@ static int merge_details(int kind, const uint8_t *old, size_t old_len,
     KEEP_STR(m, o, plate_no);
     KEEP_STR(m, o, make);
     KEEP_STR(m, o, model);
-    KEEP_STR(m, o, first_registration_date);
-    if (!m.vehicle_type) m.vehicle_type = o->vehicle_type;
-    if (!m.use_nature) m.use_nature = o->use_nature;
+    if (!blank(o->first_registration_date)) m.first_registration_date = o->first_registration_date;
+    if (o->vehicle_type) m.vehicle_type = o->vehicle_type;
+    if (o->use_nature) m.use_nature = o->use_nature;
     if (!m.emission_standard) m.emission_standard = o->emission_standard;
     if (m.mileage_km <= 0) m.mileage_km = o->mileage_km;
     rv = pack_msg(&m.base, out, len);
@@ -374,7 +379,7 @@ static int merge_details(int kind, const uint8_t *old, size_t old_len,
     Registry__V1__Electronic *o = registry__v1__electronic__unpack(NULL, old_len, old);
     if (!o) return REG_EIO;
     Registry__V1__Electronic m = *item->electronic;
-    m.imei = o->imei;
+    m.imei = adopted_imei ? (char *)adopted_imei : o->imei;
     if (!blank(o->serial_no)) {
       m.brand = o->brand;
       m.serial_no = o->serial_no;
@@ -391,9 +396,9 @@ static int merge_details(int kind, const uint8_t *old, size_t old_len,
 }
 
 /* Records an observation of an existing, locked item: merged details and
- * an ITEM_REGISTERED event (the item's record changed) and a REGISTERED
- * history row "observed" (a mileage in it is recorded by items_odometer
- * with its own event). */
+ * an ITEM_REGISTERED event when that changed the item's record, and a
+ * REGISTERED history row "observed" either way (a mileage in it is
+ * recorded by items_odometer with its own event). */
 static int observe(pg_conn *pg, const items_row *row, const char *org_id,
                    const Registry__V1__RegisterItemRequest *item) {
   pg_params p;
@@ -406,8 +411,27 @@ static int observe(pg_conn *pg, const items_row *row, const char *org_id,
   size_t old_len = 0, merged_len = 0;
   rv = PQntuples(r) == 1 ? bytea_dup(r, 0, 0, DETAILS_MAX, &old, &old_len) : REG_ENOTFOUND;
   PQclear(r);
-  if (rv == 0) rv = merge_details(row->kind, old, old_len, item, &merged, &merged_len);
-  if (rv == 0) {
+  /* a device found by (brand, serial_no) that had no IMEI adopts the
+   * observed one, unless another item holds it */
+  const char *adopted = NULL;
+  if (rv == 0 && item->item_case == REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_ELECTRONIC &&
+      !blank(item->electronic->imei)) {
+    pg_params_init(&p);
+    pg_params_text(&p, row->id);
+    pg_params_text(&p, item->electronic->imei);
+    rv = pg_query(pg,
+                  "UPDATE items SET imei = $2 WHERE id = $1 AND imei IS NULL "
+                  "AND NOT EXISTS (SELECT 1 FROM items WHERE imei = $2) RETURNING imei",
+                  &p, &r);
+    if (rv == 0) {
+      if (PQntuples(r) == 1) adopted = item->electronic->imei;
+      PQclear(r);
+    }
+  }
+  if (rv == 0) rv = merge_details(row->kind, old, old_len, item, adopted, &merged, &merged_len);
+  /* an observation that changes nothing is history, not a change */
+  int same = rv == 0 && merged_len == old_len && memcmp(merged, old, old_len) == 0;
+  if (rv == 0 && !same) {
     pg_params_init(&p);
     pg_params_text(&p, row->id);
     pg_params_bytea(&p, merged, merged_len);
@@ -419,14 +443,15 @@ static int observe(pg_conn *pg, const items_row *row, const char *org_id,
   free(merged);
   if (rv != 0) return rv;
   /* the item's record changed (merged details): its event, as for a new one */
-  char ev[IDS_MAX];
-  rv = item_event_scratch(pg, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ITEM_REGISTERED, org_id, row->id,
-                          NULL, ev);
-  if (rv != 0) return rv;
+  char ev[IDS_MAX] = "";
+  if (!same &&
+      (rv = item_event_scratch(pg, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ITEM_REGISTERED, org_id,
+                               row->id, NULL, ev)) != 0)
+    return rv;
   items_history h = {.kind = REGISTRY__V1__HISTORY_KIND__HISTORY_KIND_REGISTERED,
                      .organization_id = org_id,
                      .detail = "observed",
-                     .event_id = ev};
+                     .event_id = same ? NULL : ev};
   return items_history_add(pg, row->id, &h);
 }
 
@@ -612,10 +637,17 @@ int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int bran
   pg_params_text(&p, item->id);
   pg_params_int(&p, bit);
   pg_params_int(&p, pg_tx_time_us(pg));
+  /* clearing a rollback brand also drops the reading that caused it from
+   * the comparison: the highest reading becomes the latest one, so the
+   * next true reading does not brand the item again */
+  pg_params_bool(&p, brand == REGISTRY__V1__BRAND__BRAND_ODOMETER_ROLLBACK_SUSPECTED);
   PGresult *r = NULL;
   int rv = pg_query(pg,
-                    "UPDATE items SET brands = brands & ~$2::int, updated_at = " TS(3)
-                    " WHERE id = $1 AND (brands & $2::int) <> 0 RETURNING brands",
+                    "UPDATE items SET brands = brands & ~$2::int, updated_at = " TS(3) ", "
+                    "highest_mileage_km = CASE WHEN $4::bool THEN coalesce((SELECT o.mileage_km "
+                    "  FROM odometer_readings o WHERE o.item_id = $1 ORDER BY o.id DESC LIMIT 1), 0) "
+                    "  ELSE highest_mileage_km END "
+                    "WHERE id = $1 AND (brands & $2::int) <> 0 RETURNING brands, highest_mileage_km",
                     &p, &r);
   if (rv != 0) return rv;
   if (PQntuples(r) != 1) {
@@ -623,6 +655,7 @@ int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int bran
     return REG_ENOTFOUND;
   }
   uint32_t brands = (uint32_t)pg_int(r, 0, 0);
+  int64_t highest = pg_int(r, 0, 1);
   PQclear(r);
 
   arena *a = arena_new(0);
@@ -645,7 +678,10 @@ int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int bran
                      .event_id = eid};
   if (rv == 0) rv = items_history_add(pg, item->id, &h);
   arena_free(a);
-  if (rv == 0) item->brands = brands;
+  if (rv == 0) {
+    item->brands = brands;
+    item->highest_mileage_km = highest;
+  }
   return rv;
 }
 

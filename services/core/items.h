@@ -77,7 +77,10 @@ int items_odometer(pg_conn *pg, items_row *item, const char *org_id, int64_t mil
                    const char *listing_id, int *rolled_back) REG_MUST_CHECK;
 
 /* Removes a brand (ClearBrand): BRAND_CLEARED event and history with the
- * reason and decision reference. REG_ENOTFOUND when the item lacks it. */
+ * reason and decision reference. Clearing ODOMETER_ROLLBACK_SUSPECTED also
+ * resets the highest reading to the latest one (the reading in error no
+ * longer counts; every reading stays in odometer_readings). REG_ENOTFOUND
+ * when the item lacks the brand. */
 int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int brand,
                       const char *reason, const char *decision_ref) REG_MUST_CHECK;
 

@@ -37,6 +37,7 @@ typedef struct listing_violation {
 
 #define LISTING_TEXT_MAX 200     /* titles, makes, models, refs: characters */
 #define LISTING_LONG_TEXT_MAX 2000 /* descriptions, addresses, reasons */
+#define LISTING_MILEAGE_MAX 10000000 /* km: an odometer reading above is refused */
 
 /* Each check returns 0 (and normalizes in place: VIN, IMEI, USCC, ID
  * numbers to upper case, brand trimmed), or REG_EINVAL with *v naming the
@@ -61,8 +62,7 @@ int listing_rules_check_list_listings(Registry__V1__ListListingsRequest *req, li
 int listing_rules_check_list_sales(Registry__V1__ListSalesRequest *req, clock_day *from,
                                    clock_day *to, listing_violation *v);
 /* Item lookups by item_id | vin | imei (GetItemHistory, ReportStolen,
- * ClearStolen): exactly one, VIN/IMEI valid and normalized. `field_prefix`
- * "" or e.g. "key". */
+ * ClearStolen): exactly one, VIN/IMEI valid and normalized. */
 int listing_rules_check_item_key(const char *item_id, char *vin, char *imei, listing_violation *v);
 
 /* Who changes a listing's status (SPEC §4.2 table, §6 "Remaining details"). */

@@ -136,6 +136,32 @@ static int item_out(rpc_call *call, pg_conn *pg, const char *id, Registry__V1__I
   return 0;
 }
 
+/* What write_run keeps for a replay must carry no person in clear: an
+ * inspector's response does, so the recorded copy is the response with its
+ * `field` (item, listing, appraisal) replaced by the masked resource. A
+ * replay is not access-logged, and request_ids is not encrypted. */
+static int replay_masked(rpc_call *call, const ProtobufCMessage *resp, const char *field,
+                         const ProtobufCMessage *masked, ProtobufCMessage **stored) {
+  const ProtobufCMessageDescriptor *d = resp->descriptor;
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, field);
+  if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE) return REG_EINVAL;
+  ProtobufCMessage *copy = arena_alloc(call->arena, d->sizeof_message);
+  if (!copy) return REG_ENOMEM;
+  memcpy(copy, resp, d->sizeof_message);
+  *(const ProtobufCMessage **)(void *)((char *)copy + f->offset) = masked;
+  *stored = copy;
+  return 0;
+}
+
+/* replay_masked for a response whose `item` an inspector saw in clear. */
+static int replay_item(rpc_call *call, pg_conn *pg, const ProtobufCMessage *resp, const char *id,
+                       ProtobufCMessage **stored) {
+  if (!is_inspector(call)) return 0;
+  Registry__V1__Item *m = NULL;
+  int rv = items_get(pg, ring(call), call->arena, id, 0, &m);
+  return rv ? rv : replay_masked(call, resp, "item", &m->base, stored);
+}
+
 /* A listing as the caller may see it (its own platform, or an inspector,
  * who sees the seller in clear — access-logged). */
 static int listing_out(rpc_call *call, pg_conn *pg, const char *id, Registry__V1__Listing **out) {
@@ -224,7 +250,6 @@ static int list_platform(rpc_call *call, const char *requested, const char **out
 
 static int do_register_item(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                             ProtobufCMessage **stored) {
-  (void)stored;
   Registry__V1__RegisterItemRequest *req = arg;
   items_row row;
   int created = 0, rolled = 0;
@@ -242,6 +267,7 @@ static int do_register_item(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
     return rv;
   r->warnings = ws.w;
   r->n_warnings = ws.n;
+  if ((rv = replay_item(call, pg, &r->base, row.id, stored)) != 0) return rv;
   *resp = &r->base;
   return 0;
 }
@@ -448,6 +474,8 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
       return refuse(call, "INVALID_STATUS_TRANSITION", "a platform cannot move a listing from %s to %s",
                     status_name(from), status_name(to));
     int susp = rec.suspended_for;
+    if (to == LS(ACTIVE) && item.status == IS(SCRAPPED))
+      return refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
     if (from == LS(SUSPENDED) && to == LS(ACTIVE)) {
       if (item.status == IS(STOLEN))
         return refuse(call, "ITEM_STOLEN", "item %s is still reported stolen", item.id);
@@ -583,6 +611,18 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   if (listing_rules_transition(from, LS(SOLD), LISTING_BY_SALE) != 0)
     return refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be sold",
                   status_name(from));
+  /* sales of one item are recorded in the order they happened: a sold_on
+   * before the item's previous sale would rewrite its chain of owners (and
+   * could move a resale out of the anti-flipping year) */
+  clock_day prev = 0;
+  rv = listing_store_last_sale_day(pg, item.id, &prev);
+  if (rv != 0 && rv != REG_ENOTFOUND) return rv;
+  if (rv == 0 && s->sold_on < prev) {
+    char d[11];
+    clock_day_format(prev, d);
+    return rpc_fail_field(&call->status, "sold_on",
+                          "sold_on is before the item's previous sale, on %s", d);
+  }
   int counts = 0;
   if ((rv = flip_check(call, pg, &item, &l, s->sold_on, &counts)) != 0) return rv;
 
@@ -836,7 +876,6 @@ int listing_rpc_list_sales(rpc_call *call, const ProtobufCMessage *m, ProtobufCM
 
 static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                                ProtobufCMessage **stored) {
-  (void)stored;
   const Registry__V1__AttachAppraisalRequest *req = arg;
   int rv = listing_store_qualified(pg, org(call),
                                    REGISTRY__V1__QUALIFICATION_KIND__QUALIFICATION_KIND_APPRAISAL,
@@ -884,6 +923,7 @@ static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufC
   if (!r) return REG_ENOMEM;
   registry__v1__attach_appraisal_response__init(r);
   r->appraisal = out;
+  if (insp && (rv = replay_masked(call, &r->base, "appraisal", &masked->base, stored))) return rv;
   *resp = &r->base;
   return 0;
 }
@@ -915,7 +955,6 @@ static int lock_keyed_item(rpc_call *call, pg_conn *pg, const item_key *k, items
 
 static int do_report_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                             ProtobufCMessage **stored) {
-  (void)stored;
   const stolen_arg *s = arg;
   items_row item;
   int rv = lock_keyed_item(call, pg, &s->key, &item);
@@ -939,7 +978,8 @@ static int do_report_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
                                      .detail = s->report_ref, .event_id = ev})) ||
       (rv = items_suspend_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN, NULL,
                                    &r->suspended_listing_ids, &r->n_suspended_listing_ids)) ||
-      (rv = item_out(call, pg, item.id, &r->item)))
+      (rv = item_out(call, pg, item.id, &r->item)) ||
+      (rv = replay_item(call, pg, &r->base, item.id, stored)))
     return rv;
   *resp = &r->base;
   return 0;
@@ -960,7 +1000,6 @@ int listing_rpc_report_stolen(rpc_call *call, const ProtobufCMessage *m, Protobu
 
 static int do_clear_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                            ProtobufCMessage **stored) {
-  (void)stored;
   const stolen_arg *s = arg;
   items_row item;
   int rv = lock_keyed_item(call, pg, &s->key, &item);
@@ -986,7 +1025,8 @@ static int do_clear_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
                                      .detail = ref, .event_id = ev})) ||
       (rv = items_release_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN,
                                    &r->reactivated_listing_ids, &r->n_reactivated_listing_ids)) ||
-      (rv = item_out(call, pg, item.id, &r->item)))
+      (rv = item_out(call, pg, item.id, &r->item)) ||
+      (rv = replay_item(call, pg, &r->base, item.id, stored)))
     return rv;
   *resp = &r->base;
   return 0;
@@ -1009,7 +1049,6 @@ int listing_rpc_clear_stolen(rpc_call *call, const ProtobufCMessage *m, Protobuf
 
 static int do_clear_brand(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                           ProtobufCMessage **stored) {
-  (void)stored;
   const Registry__V1__ClearBrandRequest *req = arg;
   items_row item;
   int rv = items_lock(pg, req->item_id, &item);
@@ -1020,7 +1059,9 @@ static int do_clear_brand(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   Registry__V1__ClearBrandResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
   registry__v1__clear_brand_response__init(r);
-  if (rv || (rv = item_out(call, pg, item.id, &r->item))) return rv;
+  if (rv || (rv = item_out(call, pg, item.id, &r->item)) ||
+      (rv = replay_item(call, pg, &r->base, item.id, stored)))
+    return rv;
   *resp = &r->base;
   return 0;
 }
@@ -1037,7 +1078,6 @@ int listing_rpc_clear_brand(rpc_call *call, const ProtobufCMessage *m, ProtobufC
 
 static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                         ProtobufCMessage **stored) {
-  (void)stored;
   const Registry__V1__TakeDownListingRequest *req = arg;
   items_row item;
   listing_rec l;
@@ -1060,6 +1100,10 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
                                      .listing_id = req->listing_id, .price_fen = l.msg->price_fen,
                                      .detail = req->reason, .event_id = ev})) ||
       (rv = listing_out(call, pg, req->listing_id, &r->listing)))
+    return rv;
+  listing_rec masked;
+  if ((rv = listing_store_get(pg, ring(call), call->arena, req->listing_id, 0, 0, &masked)) ||
+      (rv = replay_masked(call, &r->base, "listing", &masked.msg->base, stored)))
     return rv;
   *resp = &r->base;
   return 0;

@@ -86,6 +86,13 @@ static int check_not_negative(int64_t n, const char *field, listing_violation *v
   return n < 0 ? fail(v, field, "must not be negative") : 0;
 }
 
+/* An odometer reading: 0 (none) up to LISTING_MILEAGE_MAX km — far beyond
+ * any vehicle, so a reading above it is an error, not a car. */
+static int check_mileage(int64_t km, const char *field, listing_violation *v) {
+  if (km < 0) return fail(v, field, "must not be negative");
+  return km > LISTING_MILEAGE_MAX ? fail(v, field, "is beyond any odometer (at most 10,000,000 km)") : 0;
+}
+
 /* An enum field: `lo`..`hi` accepted (lo 0 when UNSPECIFIED means "any"
  * or "unchanged"). */
 static int check_enum(int x, int lo, int hi, const char *field, listing_violation *v) {
@@ -164,7 +171,7 @@ static int check_vehicle(Registry__V1__Vehicle *x, clock_day today, listing_viol
   if (check_enum((int)x->emission_standard, 0, REGISTRY__V1__EMISSION_STANDARD__EMISSION_STANDARD_GUO6,
                  "vehicle.emission_standard", v))
     return REG_EINVAL;
-  return check_not_negative(x->mileage_km, "vehicle.mileage_km", v);
+  return check_mileage(x->mileage_km, "vehicle.mileage_km", v);
 }
 
 static int check_electronic(Registry__V1__Electronic *x, listing_violation *v) {
@@ -228,7 +235,7 @@ int listing_rules_check_create(Registry__V1__CreateListingRequest *req, listing_
   if (check_text(req->condition_grade, "condition_grade", 0, SHORT, v)) return REG_EINVAL;
   if (check_id(req->appraisal_id, "appraisal_id", 0, v)) return REG_EINVAL;
   if (check_id(req->wipe_certificate_id, "wipe_certificate_id", 0, v)) return REG_EINVAL;
-  return check_not_negative(req->mileage_km, "mileage_km", v);
+  return check_mileage(req->mileage_km, "mileage_km", v);
 }
 
 /* Decision: an update that changes nothing is accepted (it returns the

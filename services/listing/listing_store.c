@@ -269,7 +269,7 @@ int listing_store_list(pg_conn *pg, const pii_keyring *ring, arena *a, const lis
   pg_params_text(&p, after_id);
   pg_params_int(&p, (int64_t)limit + 1);
   PGresult *r = NULL;
-  int rv = pg_query(
+  int rv = pg_query_planned(
       pg,
       "SELECT " LISTING_COLS " FROM listings l WHERE "
       "($1::int = 0 OR l.status = $1::int) AND ($2::int = 0 OR l.item_kind = $2::int) "
@@ -400,6 +400,21 @@ int listing_store_last_purchase(pg_conn *pg, const char *item_id, const uint8_t 
   return rv;
 }
 
+int listing_store_last_sale_day(pg_conn *pg, const char *item_id, clock_day *day) {
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_text(&p, item_id);
+  PGresult *r = NULL;
+  int rv = pg_query(pg, "SELECT max(sold_on)::text FROM sales WHERE item_id = $1", &p, &r);
+  if (rv != 0) return rv;
+  clock_day d = 0;
+  if (PQntuples(r) != 1 || !pg_val(r, 0, 0)) rv = REG_ENOTFOUND;
+  else if (clock_day_parse(pg_val(r, 0, 0), &d) != 0) rv = REG_EIO;
+  PQclear(r);
+  if (rv == 0) *day = d;
+  return rv;
+}
+
 int listing_store_flips_in_year(pg_conn *pg, const uint8_t ref[32], int year, int *count) {
   pg_params p;
   pg_params_init(&p);
@@ -444,7 +459,7 @@ int listing_store_sale_list(pg_conn *pg, const pii_keyring *ring, arena *a, cons
   pg_params_text(&p, after_id);
   pg_params_int(&p, (int64_t)limit + 1);
   PGresult *r = NULL;
-  int rv = pg_query(
+  int rv = pg_query_planned(
       pg,
       "SELECT " SALE_COLS " FROM sales s WHERE "
       "($1::text IS NULL OR s.item_id = $1::text) "

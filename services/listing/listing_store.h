@@ -127,6 +127,9 @@ int listing_store_sale_insert(pg_conn *pg, const sale_new *s) REG_MUST_CHECK;
 int listing_store_sale_get(pg_conn *pg, const pii_keyring *ring, arena *a, const char *id,
                            int unmasked, sale_rec *out) REG_MUST_CHECK;
 
+/* The latest sold_on of the item's sales. REG_ENOTFOUND: never sold. */
+int listing_store_last_sale_day(pg_conn *pg, const char *item_id, clock_day *day) REG_MUST_CHECK;
+
 /* The latest recorded purchase of an item by a natural person (buyer
  * blind index `ref`): *bought_on. REG_ENOTFOUND when there is none. */
 int listing_store_last_purchase(pg_conn *pg, const char *item_id, const uint8_t ref[32],

@@ -106,8 +106,12 @@ CREATE TABLE listings (
 -- platform: of two concurrent CreateListing calls one gets ALREADY_LISTED.
 CREATE UNIQUE INDEX listings_open_per_platform ON listings (item_id, platform_id)
   WHERE status IN (1, 2, 5);
-CREATE INDEX listings_by_platform ON listings (platform_id, id);
-CREATE INDEX listings_by_seller ON listings (seller_ref, id);
+-- Lists are ordered by (created_at, id) (ids are random): one index per
+-- filter that narrows them, in that order, and one for an inspector's
+-- unfiltered list.
+CREATE INDEX listings_by_platform ON listings (platform_id, created_at, id);
+CREATE INDEX listings_by_seller ON listings (seller_ref, created_at, id);
+CREATE INDEX listings_by_time ON listings (created_at, id);
 CREATE INDEX listings_by_item ON listings (item_id, platform_id);
 
 CREATE TABLE sales (
@@ -130,9 +134,11 @@ CREATE TABLE sales (
   created_at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX sales_by_item ON sales (item_id, sold_on);
-CREATE INDEX sales_by_seller ON sales (seller_ref, sold_on);
-CREATE INDEX sales_by_buyer ON sales (buyer_ref, sold_on);
-CREATE INDEX sales_by_platform ON sales (platform_id, sold_on);
+CREATE INDEX sales_by_seller ON sales (seller_ref, sold_on);     -- anti-flipping counts
+CREATE INDEX sales_by_seller_time ON sales (seller_ref, created_at, id);
+CREATE INDEX sales_by_buyer ON sales (buyer_ref, created_at, id);
+CREATE INDEX sales_by_platform ON sales (platform_id, created_at, id);
+CREATE INDEX sales_by_time ON sales (created_at, id);
 
 CREATE TABLE stolen_reports (
   id                bigserial PRIMARY KEY,

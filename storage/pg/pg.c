@@ -353,6 +353,18 @@ int pg_query(pg_conn *c, const char *sql, const pg_params *params, PGresult **ou
   return query_finish(c, sql, r, out);
 }
 
+int pg_query_planned(pg_conn *c, const char *sql, const pg_params *params, PGresult **out) {
+  if (!c || !sql || !params) return REG_EINVAL;
+  if (params->n < 0 || params->n > PG_MAX_PARAMS) return REG_ERANGE;
+  int rc = pg_conn_ensure(c);
+  if (rc) return rc;
+  Oid types[PG_MAX_PARAMS];
+  for (int i = 0; i < params->n; i++) types[i] = params->formats[i] ? BYTEA_OID : 0;
+  PGresult *r = PQexecParams(c->conn, sql, params->n, types, params->values, params->lengths,
+                             params->formats, 0);
+  return query_finish(c, sql, r, out);
+}
+
 /* ---- transactions ---- */
 
 int pg_tx_begin(pg_conn *c, int64_t timeout_ms) {

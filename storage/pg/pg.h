@@ -68,6 +68,12 @@ void pg_bits_array(uint64_t bits, char out[PG_BITS_ARRAY_MAX]);
  * parameters). */
 int pg_query(pg_conn *c, const char *sql, const pg_params *params,
              PGresult **out) REG_MUST_CHECK;
+/* pg_query without the prepared-statement cache: planned for these
+ * parameters on every run. For queries whose best plan depends on which
+ * optional filters are set ("($3 IS NULL OR col = $3)"), where a cached
+ * generic plan would choose one index for all of them. */
+int pg_query_planned(pg_conn *c, const char *sql, const pg_params *params,
+                     PGresult **out) REG_MUST_CHECK;
 
 /* Transactions. pg_tx_begin starts READ COMMITTED and, when timeout_ms > 0,
  * SET LOCAL statement_timeout. pg_tx_commit returns REG_EUNAVAIL when the

@@ -5,6 +5,7 @@ Run from anywhere: python3 tests/fuzz/seeds.py. See README.md."""
 import hashlib
 import json
 import os
+import re
 import struct
 import sys
 
@@ -76,10 +77,22 @@ def frame_seeds():
 # ---------------------------------------------------------------- request
 
 # Order of registry_methods[] (services/methods.c), then health, reflection.
-IDX = {"CreateOrganization": 0, "IssueApiKey": 1, "RevokeApiKey": 2, "ListApiKeys": 3,
-       "SuspendOrganization": 4, "ReinstateOrganization": 5, "GetOrganization": 6,
-       "WhoAmI": 7, "SetQualification": 8, "RevokeQualification": 9,
-       "ListOrganizations": 10, "HealthCheck": 11, "Reflection": 12}
+def method_indices():
+    """fuzz_request's selector: the index of a method in registry_methods[]
+    (services/methods.c, read here so that seeds follow the table), then
+    the built-in health and reflection requests."""
+    src = open(os.path.join(HERE, "..", "..", "services", "methods.c"), encoding="utf-8").read()
+    table = src[src.index("registry_methods[] = {"):]
+    names = re.findall(r'(?:UNARY|PUBLIC)\(\s*\w+,\s*(\w+),|"/registry\.v1\.\w+/(\w+)"', table)
+    idx = {}
+    for unary, path in names:
+        idx.setdefault(unary or path, len(idx))
+    idx["HealthCheck"] = len(idx)
+    idx["Reflection"] = len(idx)
+    return idx
+
+
+IDX = method_indices()
 
 
 def request_seeds():

@@ -123,6 +123,8 @@ static void test_register_vehicle(void **st) {
       {"emission unknown", VIN_OK, 0, 0, NULL, 7, 0, NULL, NULL, "vehicle.emission_standard", NULL},
       {"emission negative", VIN_OK, 0, 0, NULL, -1, 0, NULL, NULL, "vehicle.emission_standard", NULL},
       {"negative mileage", VIN_OK, 0, 0, NULL, 0, -1, NULL, NULL, "vehicle.mileage_km", NULL},
+      {"mileage at the bound", VIN_OK, 0, 0, NULL, 0, 10000000, NULL, NULL, NULL, NULL},
+      {"mileage beyond any odometer", VIN_OK, 0, 0, NULL, 0, 10000001, NULL, NULL, "vehicle.mileage_km", NULL},
       {"make too long", VIN_OK, 0, 0, NULL, 0, 0, long_make, NULL, "vehicle.make", NULL},
       {"make of 200 CJK characters", VIN_OK, 0, 0, NULL, 0, 0, cjk_make, NULL, NULL, NULL},
       {"plate with a line break", VIN_OK, 0, 0, NULL, 0, 0, NULL, "晋C\n12345", "vehicle.plate_no", NULL},
@@ -794,6 +796,7 @@ static void test_create(void **st) {
       {.what = "reference too long", .ref = long_ref, .field = "platform_listing_ref"},
       {.what = "stall without market", .stall_no = "B-17", .field = "market_id"},
       {.what = "negative mileage", .mileage_km = -5, .field = "mileage_km"},
+      {.what = "mileage beyond any odometer", .mileage_km = 900000000000LL, .field = "mileage_km"},
       {.what = "grade on two lines", .grade = "A\nB", .field = "condition_grade"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
