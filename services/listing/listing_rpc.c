@@ -322,9 +322,11 @@ static int do_item_history(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   Registry__V1__GetItemHistoryResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
   registry__v1__get_item_history_response__init(r);
+  int trunc = 0;
   if ((rv = item_out(call, pg, id, &r->item)) != 0 ||
-      (rv = listing_store_history(pg, call->arena, id, &r->entries, &r->n_entries)) != 0)
+      (rv = listing_store_history(pg, call->arena, id, &r->entries, &r->n_entries, &trunc)) != 0)
     return rv;
+  r->truncated = trunc;
   *resp = &r->base;
   return 0;
 }

@@ -714,11 +714,11 @@ int listing_store_stolen_clear(pg_conn *pg, arena *a, const char *item_id,
 /* ---- the item history ---- */
 
 int listing_store_history(pg_conn *pg, arena *a, const char *item_id,
-                          Registry__V1__HistoryEntry ***out, size_t *n) {
+                          Registry__V1__HistoryEntry ***out, size_t *n, int *truncated) {
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, item_id);
-  pg_params_int(&p, LISTING_HISTORY_MAX);
+  pg_params_int(&p, LISTING_HISTORY_MAX + 1);
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "SELECT " US("h.at") ", h.kind, h.organization_id, coalesce(h.listing_id, ''), "
@@ -731,6 +731,8 @@ int listing_store_history(pg_conn *pg, arena *a, const char *item_id,
                     &p, &r);
   if (rv != 0) return rv;
   int rows = PQntuples(r);
+  *truncated = rows > LISTING_HISTORY_MAX;
+  if (rows > LISTING_HISTORY_MAX) rows = LISTING_HISTORY_MAX;
   Registry__V1__HistoryEntry **es = arena_calloc(a, (size_t)rows + 1, sizeof(*es));
   if (!es) rv = REG_ENOMEM;
   for (int i = 0; rv == 0 && i < rows; i++) {

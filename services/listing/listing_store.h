@@ -199,10 +199,12 @@ int listing_store_stolen_clear(pg_conn *pg, arena *a, const char *item_id,
 
 /* At most this many entries are returned by one GetItemHistory. */
 #define LISTING_HISTORY_MAX 10000
-/* The item's history rows oldest first, with the log index of each row's
+/* The item's history rows oldest first, at most LISTING_HISTORY_MAX (and
+ * *truncated set when there are more), with the log index of each row's
  * event once sequenced. */
 int listing_store_history(pg_conn *pg, arena *a, const char *item_id,
-                          Registry__V1__HistoryEntry ***out, size_t *n) REG_MUST_CHECK;
+                          Registry__V1__HistoryEntry ***out, size_t *n,
+                          int *truncated) REG_MUST_CHECK;
 
 /* Packs a message into the arena (event records); NULL when full. */
 uint8_t *listing_pack(arena *a, const ProtobufCMessage *m, size_t *len);

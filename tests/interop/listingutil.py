@@ -212,6 +212,15 @@ def goods(**kw):
     return L.Goods(**base)
 
 
+def revised(msg, **fields):
+    """A copy of a Vehicle, Electronic or Goods message with `fields` set."""
+    out = type(msg)()
+    out.CopyFrom(msg)
+    for name, value in fields.items():
+        setattr(out, name, value)
+    return out
+
+
 def register_req(thing):
     """RegisterItemRequest for a Vehicle, Electronic or Goods message."""
     field = {L.Vehicle: "vehicle", L.Electronic: "electronic", L.Goods: "goods"}[type(thing)]

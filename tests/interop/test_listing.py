@@ -254,6 +254,115 @@ class ItemsTest(ListingCase):
         kinds = [e.kind for e in self.history(self.a, item_id=item.id).entries]
         self.assertIn(H.HISTORY_KIND_BRANDED, kinds)
 
+    def test_reregistration_keeps_the_scrapping_facts(self):
+        taxi = self.vehicle_item(self.a, use_nature=L.USE_NATURE_TAXI,
+                                 first_registration_date=lu.years_ago(9))
+        old_date = taxi.vehicle.first_registration_date
+        self.assertReason(self.call("CreateListing", lu.listing_req(taxi.id), self.a), FP,
+                          "PAST_SCRAPPING_AGE")
+        # Another platform registers the VIN again as a young private car:
+        # the same item, its type, use and first registration unchanged.
+        young = lu.vehicle(vin=taxi.vehicle.vin, vehicle_type=L.VEHICLE_TYPE_MICRO_PASSENGER,
+                           use_nature=L.USE_NATURE_NON_COMMERCIAL,
+                           first_registration_date=lu.years_ago(1))
+        r = self.ok("RegisterItem", lu.register_req(young), self.b)
+        self.assertFalse(r.created)
+        self.assertEqual(r.item.id, taxi.id)
+        for got in (r.item, self.get_item(self.b, taxi.id)):
+            self.assertEqual((got.vehicle.vehicle_type, got.vehicle.use_nature,
+                              got.vehicle.first_registration_date),
+                             (L.VEHICLE_TYPE_SMALL_PASSENGER, L.USE_NATURE_TAXI, old_date))
+        for org in (self.a, self.b):
+            with self.subTest(org=org):
+                self.assertReason(self.call("CreateListing", lu.listing_req(taxi.id), org), FP,
+                                  "PAST_SCRAPPING_AGE")
+        self.assertEqual(self.count("SELECT count(*) FROM listings WHERE item_id = '%s'"
+                                    % taxi.id), 0)
+
+    def test_observation_that_changes_nothing_appends_no_event(self):
+        v = lu.vehicle(mileage_km=30000)
+        item = self.ok("RegisterItem", lu.register_req(v), self.a).item
+        registered = lambda: self.count(  # noqa: E731
+            "SELECT count(*) FROM events WHERE item_id = '%s' AND type = %d"
+            % (item.id, log_pb2.EVENT_TYPE_ITEM_REGISTERED))
+        self.assertEqual(registered(), 1)
+        # Exactly the same details from another platform: history, no event.
+        r = self.ok("RegisterItem", lu.register_req(lu.revised(v)), self.b)
+        self.assertFalse(r.created)
+        self.assertEqual(r.item.id, item.id)
+        self.assertEqual(registered(), 1)
+        observed = lambda: [e for e in self.history(self.b, item_id=item.id).entries  # noqa: E731
+                            if e.kind == H.HISTORY_KIND_REGISTERED and e.detail == "observed"]
+        got = observed()
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(got[0].organization_id, self.b.id)
+        # A changed make is a change of the item's record: one more event.
+        r = self.ok("RegisterItem", lu.register_req(lu.revised(v, make="Skoda")), self.a)
+        self.assertFalse(r.created)
+        self.assertEqual(registered(), 2)
+        self.assertEqual(self.get_item(self.b, item.id).vehicle.make, "Skoda")
+        self.assertEqual(len(observed()), 2)
+
+    def test_device_known_by_serial_adopts_its_imei(self):
+        serial = lu.make_serial()
+        imei = lu.make_imei()
+        first = self.ok("RegisterItem", lu.register_req(lu.electronic(
+            imei="", brand="Apple", serial_no=serial, category=L.ELECTRONIC_CATEGORY_TABLET)),
+            self.recycler)
+        self.assertTrue(first.created)
+        self.assertEqual(first.item.electronic.imei, "")
+        again = self.ok("RegisterItem", lu.register_req(lu.electronic(
+            imei=imei, brand="Apple", serial_no=serial, category=L.ELECTRONIC_CATEGORY_TABLET)),
+            self.a)
+        self.assertFalse(again.created)
+        self.assertEqual(again.item.id, first.item.id)
+        self.assertEqual(self.get_item(self.b, first.item.id).electronic.imei, imei)
+        by_imei = self.history(self.b, imei=imei)
+        self.assertEqual(by_imei.item.id, first.item.id)
+        self.assertEqual(by_imei.entries[0].kind, H.HISTORY_KIND_REGISTERED)
+        self.assertEqual(self.count("SELECT count(*) FROM items WHERE serial_no = '%s'" % serial),
+                         1)
+        # Known by that IMEI now: a registration by IMEI alone finds it too.
+        by_imei_only = self.ok("RegisterItem", lu.register_req(lu.electronic(
+            imei=imei, category=L.ELECTRONIC_CATEGORY_TABLET)), self.b)
+        self.assertFalse(by_imei_only.created)
+        self.assertEqual(by_imei_only.item.id, first.item.id)
+
+    def test_clearing_rollback_brand_resets_highest_reading(self):
+        car = self.vehicle_item(self.a, mileage_km=1000000)  # a typo for 100,000
+        r = self.ok("RegisterItem", lu.register_req(lu.vehicle(vin=car.vehicle.vin,
+                                                               mileage_km=52000)), self.b)
+        self.assertFalse(r.created)
+        self.assertIn("ODOMETER_ROLLBACK_SUSPECTED", self.warnings(r))
+        self.assertEqual(list(r.item.brands), [L.BRAND_ODOMETER_ROLLBACK_SUSPECTED])
+        self.assertEqual(r.item.highest_mileage_km, 1000000)
+        cleared = self.ok("ClearBrand", L.ClearBrandRequest(
+            request_id=rid(), item_id=car.id, brand=L.BRAND_ODOMETER_ROLLBACK_SUSPECTED,
+            reason="typo in the first registration's mileage", decision_ref="SAMR-2026-0077"),
+            self.insp).item
+        self.assertEqual(list(cleared.brands), [])
+        self.assertEqual(cleared.highest_mileage_km, 52000)
+        got = self.get_item(self.a, car.id)
+        self.assertEqual((list(got.brands), got.highest_mileage_km), ([], 52000))
+        # The next true reading neither warns nor brands it again.
+        r = self.ok("RegisterItem", lu.register_req(lu.vehicle(vin=car.vehicle.vin,
+                                                               mileage_km=53000)), self.a)
+        self.assertEqual(self.warnings(r), [])
+        self.assertEqual(list(r.item.brands), [])
+        self.assertEqual(r.item.highest_mileage_km, 53000)
+        self.assertEqual(list(self.get_item(self.b, car.id).brands), [])
+        self.assertEqual(self.count("SELECT count(*) FROM events WHERE type = %d AND item_id = '%s'"
+                                    % (log_pb2.EVENT_TYPE_ITEM_BRANDED, car.id)), 1)
+
+    def test_mileage_beyond_any_odometer(self):
+        v = lu.vehicle(mileage_km=10000001)
+        self.assertField(self.call("RegisterItem", lu.register_req(v), self.a),
+                         "vehicle.mileage_km")
+        self.assertEqual(self.count("SELECT count(*) FROM items WHERE vin = '%s'" % v.vin), 0)
+        # 10,000,000 km is the most an odometer is taken to show.
+        self.assertEqual(self.vehicle_item(self.a, mileage_km=10000000).highest_mileage_km,
+                         10000000)
+
 
 # ---------------------------------------------------------------------------------------
 # Listings, sales, platforms apart, masking, replay
@@ -483,6 +592,24 @@ class ListingsTest(ListingCase):
         self.assertEqual(ats, sorted(ats), "history is oldest first")
         # A (whose listing was withdrawn) may list the item again for the new owner.
         self.listing(self.a, item.id)
+
+    def test_sale_before_the_previous_sale_is_refused(self):
+        item = self.vehicle_item(self.c)
+        la = self.listing(self.a, item.id).listing
+        buyer = lu.person_party()
+        d = day(-5)
+        self.sale(self.a, la.id, buyer=buyer, sold_on=d)
+        # The buyer resells it through B.
+        lb = self.listing(self.b, item.id, seller=buyer).listing
+        self.assertField(self.call("RecordSale", lu.sale_req(lb.id, sold_on=day(-6)), self.b),
+                         "sold_on")
+        self.assertEqual(self.get_listing(self.b, lb.id).status, L.LISTING_STATUS_ACTIVE)
+        self.assertEqual(self.count("SELECT count(*) FROM sales WHERE item_id = '%s'" % item.id), 1)
+        self.assertEqual(self.get_item(self.b, item.id).transfer_count, 1)
+        # The same day as the previous sale is in order.
+        sale = self.sale(self.b, lb.id, sold_on=d)
+        self.assertEqual(sale.sold_on, d)
+        self.assertEqual(self.get_item(self.b, item.id).transfer_count, 2)
 
     def test_other_platform_is_kept_out(self):
         item = self.vehicle_item(self.b)
@@ -718,6 +845,26 @@ class RulesTest(ListingCase):
                           "ITEM_SCRAPPED")
         self.assertEqual(self.count("SELECT count(*) FROM listings WHERE item_id = '%s'"
                                     % item.id), 0)
+
+    def test_listing_of_scrapped_item_is_not_reactivated(self):
+        reserved_car = self.vehicle_item(self.a)
+        reserved = self.listing(self.a, reserved_car.id).listing
+        self.assertOK(self.update(self.a, reserved.id, status=L.LISTING_STATUS_RESERVED))
+        stolen_car = self.vehicle_item(self.a)
+        suspended = self.listing(self.b, stolen_car.id).listing
+        self.assertOK(self.call("ReportStolen", L.ReportStolenRequest(
+            request_id=rid(), report_ref="阳公刑 2026-0211", reporter="阳泉市公安局",
+            item_id=stolen_car.id), self.insp))
+        self.assertEqual(self.get_listing(self.b, suspended.id).status,
+                         L.LISTING_STATUS_SUSPENDED)
+        for org, car, lst, status in (
+                (self.a, reserved_car, reserved, L.LISTING_STATUS_RESERVED),
+                (self.b, stolen_car, suspended, L.LISTING_STATUS_SUSPENDED)):
+            with self.subTest(frm=status):
+                self.server.db.query("UPDATE items SET status = 3 WHERE id = '%s'" % car.id)
+                self.assertReason(self.update(org, lst.id, status=L.LISTING_STATUS_ACTIVE), FP,
+                                  "ITEM_SCRAPPED")
+                self.assertEqual(self.get_listing(org, lst.id).status, status)
 
     def test_past_scrapping_age(self):
         taxi = self.vehicle_item(self.a, use_nature=L.USE_NATURE_TAXI,
@@ -1060,6 +1207,33 @@ class StolenTest(ListingCase):
         self.assertEqual(list(cr.reactivated_listing_ids), [lb.id])
         self.assertEqual(self.get_listing(self.a, la.id).status, L.LISTING_STATUS_WITHDRAWN)
         self.assertEqual(self.get_listing(self.b, lb.id).status, L.LISTING_STATUS_ACTIVE)
+
+    def test_inspector_replay_masks_the_owner(self):
+        car = self.vehicle_item(self.c)
+        la = self.listing(self.a, car.id).listing
+        owner = lu.person_party(name="张小三", phone="13912345678")
+        self.sale(self.a, la.id, buyer=owner)
+        lb = self.listing(self.b, car.id, seller=owner).listing
+        req = L.ReportStolenRequest(request_id=rid(), report_ref=self.REF,
+                                    reporter="阳泉市公安局", item_id=car.id)
+        first = self.ok("ReportStolen", req, self.insp)
+        self.assertEqual(first.item.owner, owner, "the inspector sees the owner in clear")
+        self.assertEqual(list(first.suspended_listing_ids), [lb.id])
+        logged = self.count("SELECT count(*) FROM access_log WHERE organization_id = '%s'"
+                            % self.insp.id)
+        again = self.ok("ReportStolen", req, self.insp)
+        self.assertEqual(again.item.id, car.id)
+        self.assertEqual(again.item.status, L.ITEM_STATUS_STOLEN)
+        self.assertEqual(list(again.suspended_listing_ids), [lb.id])
+        masked = common_pb2.Person(name="张*三", id_number=lu.mask_id(owner.person.id_number),
+                                   phone="139****5678")
+        self.assertEqual(again.item.owner.person, masked)
+        self.assertEqual(again.item.owner.person.id_number.count("*"), 10)
+        self.assertNotIn(owner.person.id_number.encode(), again.SerializeToString())
+        self.assertEqual(self.count("SELECT count(*) FROM access_log WHERE organization_id = '%s'"
+                                    % self.insp.id), logged, "a replay is not access-logged")
+        self.assertEqual(self.count("SELECT count(*) FROM events WHERE type = %d AND item_id = '%s'"
+                                    % (log_pb2.EVENT_TYPE_STOLEN_REPORTED, car.id)), 1)
 
     def test_errors(self):
         self.assertCode(self.report(self.insp, vin=lu.make_vin()), C.NOT_FOUND)
