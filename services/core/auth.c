@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/token.h"
+#include "registry/v1/org.pb-c.h"
 #include "services/base/log.h"
 #include "services/core/app.h"
 #include "services/core/write.h"
@@ -113,4 +114,30 @@ int auth_authorize(rpc_call *call) {
       log_warn(NULL, "could not record last use of key %s", c->key_id);
   }
   return rate_limit(call);
+}
+
+int auth_require_qualification(rpc_call *call, pg_conn *pg, int kind, clock_day day) {
+  char d[11];
+  clock_day_format(day, d);
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_text(&p, call->caller.org_id);
+  pg_params_int(&p, kind);
+  pg_params_text(&p, d);
+  PGresult *r = NULL;
+  int rv = pg_query(pg,
+                    "SELECT 1 FROM qualifications WHERE organization_id = $1 AND kind = $2 "
+                    "AND NOT revoked AND $3::date BETWEEN valid_from AND valid_until",
+                    &p, &r);
+  if (rv != 0) return rv;
+  int held = PQntuples(r) == 1;
+  PQclear(r);
+  if (held) return 0;
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value(&registry__v1__qualification_kind__descriptor, kind);
+  const char *name = v ? v->name + strlen("QUALIFICATION_KIND_") : "?";
+  rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, "QUALIFICATION_MISSING",
+                  "the caller holds no valid %s qualification on %s", name, d);
+  rpc_status_add_meta(&call->status, "qualification_kind", name);
+  return -1;
 }

@@ -11,8 +11,17 @@
 #ifndef REG_CORE_AUTH_H
 #define REG_CORE_AUTH_H
 
+#include "services/base/clock.h"
 #include "services/rpc/rpc.h"
+#include "storage/pg/pg.h"
 
 int auth_authorize(rpc_call *call);
+
+/* A call that needs a qualification (SPEC §4.1): 0 when the caller holds
+ * an unrevoked qualification of `kind` (registry.v1.QualificationKind)
+ * valid on `day`; -1 with FAILED_PRECONDITION QUALIFICATION_MISSING (the
+ * kind named) when not; a REG_* storage error. Runs in the caller's
+ * transaction. */
+int auth_require_qualification(rpc_call *call, pg_conn *pg, int kind, clock_day day);
 
 #endif

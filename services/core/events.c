@@ -72,8 +72,7 @@ int events_append(pg_conn *pg, int type, const char *org_id, const event_refs *r
   rv = pg_query(pg,
                 "INSERT INTO events (event_id, type, organization_id, item_id, listing_id, "
                 "subject_id, certificate_id, invoice_id, leaf, created_at) VALUES "
-                "($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                "'epoch'::timestamptz + $10::int8 * interval '1 microsecond')",
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, " PG_TS(10) ")",
                 &p, NULL);
   if (rv == 0 && event_id_out) memcpy(event_id_out, id, strlen(id) + 1);
   return rv;

@@ -31,8 +31,6 @@
 
 /* A transaction time passed as Unix microseconds in parameter n, exactly
  * as events.c writes events.created_at. */
-#define TS(n) "('epoch'::timestamptz + $" #n "::int8 * interval '1 microsecond')"
-#define US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
 
 #define ITEM_COLS                                                                  \
   "id, kind, status, brands, highest_mileage_km, details, coalesce(owner_kind, 0), " \
@@ -150,7 +148,7 @@ int items_lock(pg_conn *pg, const char *item_id, items_row *out) {
   pg_params_init(&p);
   pg_params_text(&p, item_id);
   PGresult *r = NULL;
-  int rv = pg_query(pg, "SELECT " ITEM_COLS " FROM items WHERE id = $1 FOR UPDATE", &p, &r);
+  int rv = pg_query(pg, "SELECT " ITEM_COLS " FROM items WHERE id = $1 FOR NO KEY UPDATE", &p, &r);
   if (rv != 0) return rv;
   rv = PQntuples(r) == 1 ? row_parse(r, 0, out) : REG_ENOTFOUND;
   PQclear(r);
@@ -185,7 +183,7 @@ int items_get(pg_conn *pg, const pii_keyring *ring, arena *a, const char *item_i
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "SELECT id, kind, status, brands, highest_mileage_km, details, "
-                    "coalesce(owner_kind, 0), owner_ref, owner_enc, transfer_count, " US("created_at")
+                    "coalesce(owner_kind, 0), owner_ref, owner_enc, transfer_count, " PG_US("created_at")
                     " FROM items WHERE id = $1",
                     &p, &r);
   if (rv != 0) return rv;
@@ -324,7 +322,7 @@ int items_history_add(pg_conn *pg, const char *item_id, const items_history *h) 
   return pg_query(pg,
                   "INSERT INTO item_history (item_id, at, kind, organization_id, listing_id, "
                   "sale_id, appraisal_id, certificate_id, invoice_id, mileage_km, price_fen, "
-                  "detail, event_id) VALUES ($1, " TS(2) ", $3, $4, $5, $6, $7, $8, $9, $10, "
+                  "detail, event_id) VALUES ($1, " PG_TS(2) ", $3, $4, $5, $6, $7, $8, $9, $10, "
                   "$11, $12, $13)",
                   &p, NULL);
 }
@@ -436,7 +434,7 @@ static int observe(pg_conn *pg, const items_row *row, const char *org_id,
     pg_params_text(&p, row->id);
     pg_params_bytea(&p, merged, merged_len);
     pg_params_int(&p, pg_tx_time_us(pg));
-    rv = pg_query(pg, "UPDATE items SET details = $2, updated_at = " TS(3) " WHERE id = $1", &p,
+    rv = pg_query(pg, "UPDATE items SET details = $2, updated_at = " PG_TS(3) " WHERE id = $1", &p,
                   NULL);
   }
   free(old);
@@ -507,7 +505,7 @@ int items_register(pg_conn *pg, const char *org_id, const Registry__V1__Register
   rv = pg_query(pg,
                 "INSERT INTO items (id, kind, vin, imei, brand_key, serial_no, details, "
                 "created_at, updated_at) VALUES ($1, $2, $3, $4, upper(btrim($5)), btrim($6), $7, "
-                TS(8) ", " TS(8) ") ON CONFLICT DO NOTHING RETURNING id",
+                PG_TS(8) ", " PG_TS(8) ") ON CONFLICT DO NOTHING RETURNING id",
                 &p, &r);
   free(packed);
   if (rv != 0) return rv;
@@ -524,7 +522,7 @@ int items_register(pg_conn *pg, const char *org_id, const Registry__V1__Register
     rv = pg_query(pg,
                   "SELECT id FROM items WHERE vin = $1::text OR imei = $2::text OR "
                   "(brand_key = upper(btrim($3::text)) AND serial_no = btrim($4::text)) "
-                  "ORDER BY (imei = $2::text) IS TRUE DESC, id LIMIT 1 FOR UPDATE",
+                  "ORDER BY (imei = $2::text) IS TRUE DESC, id LIMIT 1 FOR NO KEY UPDATE",
                   &p, &r);
     if (rv != 0) return rv;
     /* none: the conflict was on a random id (or a row that vanished): retry */
@@ -585,8 +583,8 @@ int items_odometer(pg_conn *pg, items_row *item, const char *org_id, int64_t mil
   pg_params_int(&p, highest);
   int rv = pg_query(pg,
                     "WITH reading AS (INSERT INTO odometer_readings (item_id, mileage_km, "
-                    "organization_id, listing_id, at) VALUES ($1, $2, $3, $4, " TS(5) ")) "
-                    "UPDATE items SET highest_mileage_km = $6, updated_at = " TS(5) " WHERE id = $1",
+                    "organization_id, listing_id, at) VALUES ($1, $2, $3, $4, " PG_TS(5) ")) "
+                    "UPDATE items SET highest_mileage_km = $6, updated_at = " PG_TS(5) " WHERE id = $1",
                     &p, NULL);
   if (rv != 0) return rv;
   char eid[IDS_MAX];
@@ -609,7 +607,7 @@ int items_odometer(pg_conn *pg, items_row *item, const char *org_id, int64_t mil
     pg_params_int(&p, bit);
     pg_params_int(&p, now);
     rv = pg_query(pg,
-                  "UPDATE items SET brands = brands | $2::int, updated_at = " TS(3)
+                  "UPDATE items SET brands = brands | $2::int, updated_at = " PG_TS(3)
                   " WHERE id = $1",
                   &p, NULL);
     if (rv == 0)
@@ -643,7 +641,7 @@ int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int bran
   pg_params_bool(&p, brand == REGISTRY__V1__BRAND__BRAND_ODOMETER_ROLLBACK_SUSPECTED);
   PGresult *r = NULL;
   int rv = pg_query(pg,
-                    "UPDATE items SET brands = brands & ~$2::int, updated_at = " TS(3) ", "
+                    "UPDATE items SET brands = brands & ~$2::int, updated_at = " PG_TS(3) ", "
                     "highest_mileage_km = CASE WHEN $4::bool THEN coalesce((SELECT o.mileage_km "
                     "  FROM odometer_readings o WHERE o.item_id = $1 ORDER BY o.id DESC LIMIT 1), 0) "
                     "  ELSE highest_mileage_km END "
@@ -695,7 +693,7 @@ int items_set_status(pg_conn *pg, items_row *item, int status) {
   pg_params_int(&p, status);
   pg_params_int(&p, pg_tx_time_us(pg));
   int n = 0;
-  int rv = exec_count(pg, "UPDATE items SET status = $2, updated_at = " TS(3) " WHERE id = $1",
+  int rv = exec_count(pg, "UPDATE items SET status = $2, updated_at = " PG_TS(3) " WHERE id = $1",
                       &p, &n);
   if (rv != 0) return rv;
   if (n != 1) return REG_ENOTFOUND;
@@ -746,7 +744,7 @@ static int set_listing(pg_conn *pg, const char *listing_id, int status, int susp
   pg_params_int(&p, pg_tx_time_us(pg));
   return pg_query(pg,
                   "UPDATE listings SET status = $2, suspended_for = $3, status_detail = $4, "
-                  "updated_at = " TS(5) " WHERE id = $1",
+                  "updated_at = " PG_TS(5) " WHERE id = $1",
                   &p, NULL);
 }
 

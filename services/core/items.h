@@ -64,7 +64,8 @@ void items_init(const pii_keyring *ring);
 int items_register(pg_conn *pg, const char *org_id, const Registry__V1__RegisterItemRequest *item,
                    items_row *out, int *created, int *rolled_back) REG_MUST_CHECK;
 
-/* SELECT … FOR UPDATE of the item: REG_ENOTFOUND when unknown. */
+/* SELECT … FOR NO KEY UPDATE of the item (exclusive among writers; the
+ * foreign keys that name it need not wait): REG_ENOTFOUND when unknown. */
 int items_lock(pg_conn *pg, const char *item_id, items_row *out) REG_MUST_CHECK;
 /* The item id of a VIN or IMEI (normalized); REG_ENOTFOUND. */
 int items_find(pg_conn *pg, const char *vin, const char *imei, char id_out[48]) REG_MUST_CHECK;

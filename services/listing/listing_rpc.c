@@ -21,6 +21,7 @@
 #include "services/base/clock.h"
 #include "services/core/access_log.h"
 #include "services/core/app.h"
+#include "services/core/auth.h"
 #include "services/core/events.h"
 #include "services/core/ids.h"
 #include "services/core/items.h"
@@ -203,11 +204,16 @@ static int warn(arena *a, warnings *ws, const char *reason, const char *message)
 }
 
 /* Locks a listing's item, then the listing: the lock order of every call
- * that changes listings. */
-static int lock_listing(rpc_call *call, pg_conn *pg, const char *listing_id, items_row *item,
-                        listing_rec *rec) {
-  char item_id[48];
-  int rv = listing_store_item_of(pg, listing_id, item_id);
+ * that changes listings. `owner_only`: another platform's listing is
+ * refused before any lock is taken, so naming a competitor's listing cannot
+ * make the writers of its item queue (a listing's platform never changes). */
+static int lock_listing(rpc_call *call, pg_conn *pg, const char *listing_id, int owner_only,
+                        items_row *item, listing_rec *rec) {
+  char item_id[48], platform_id[48];
+  int rv = listing_store_item_of(pg, listing_id, item_id, platform_id);
+  if (rv == 0 && owner_only && strcmp(platform_id, org(call)) != 0)
+    return rpc_fail(&call->status, RPC_PERMISSION_DENIED, "listing %s belongs to another platform",
+                    listing_id);
   if (rv == 0) rv = items_lock(pg, item_id, item);
   if (rv == 0) rv = listing_store_get(pg, ring(call), call->arena, listing_id, 0, 1, rec);
   if (rv == REG_ENOTFOUND) return not_found(call, "listing", listing_id);
@@ -453,7 +459,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   const Registry__V1__UpdateListingRequest *req = arg;
   items_row item;
   listing_rec rec;
-  int rv = lock_listing(call, pg, req->listing_id, &item, &rec);
+  int rv = lock_listing(call, pg, req->listing_id, 1, &item, &rec);
   if (rv != 0) return rv;
   if (strcmp(rec.msg->platform_id, org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
@@ -600,7 +606,7 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   const Registry__V1__RecordSaleRequest *req = s->req;
   items_row item;
   listing_rec l;
-  int rv = lock_listing(call, pg, req->listing_id, &item, &l);
+  int rv = lock_listing(call, pg, req->listing_id, 1, &item, &l);
   if (rv != 0) return rv;
   if (strcmp(l.msg->platform_id, org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
@@ -879,20 +885,16 @@ int listing_rpc_list_sales(rpc_call *call, const ProtobufCMessage *m, ProtobufCM
 static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp,
                                ProtobufCMessage **stored) {
   const Registry__V1__AttachAppraisalRequest *req = arg;
-  int rv = listing_store_qualified(pg, org(call),
-                                   REGISTRY__V1__QUALIFICATION_KIND__QUALIFICATION_KIND_APPRAISAL,
-                                   clock_today_cst());
-  if (rv == REG_ENOTFOUND)
-    return refuse(call, "QUALIFICATION_MISSING",
-                  "the caller holds no valid APPRAISAL qualification today");
+  int rv = auth_require_qualification(
+      call, pg, REGISTRY__V1__QUALIFICATION_KIND__QUALIFICATION_KIND_APPRAISAL, clock_today_cst());
   if (rv != 0) return rv;
   items_row item;
   rv = items_lock(pg, req->item_id, &item);
   if (rv == REG_ENOTFOUND) return not_found(call, "item", req->item_id);
   if (rv != 0) return rv;
   if (given(req->listing_id)) {
-    char of[48];
-    rv = listing_store_item_of(pg, req->listing_id, of);
+    char of[48], platform[48];
+    rv = listing_store_item_of(pg, req->listing_id, of, platform);
     if (rv == REG_ENOTFOUND) return not_found(call, "listing", req->listing_id);
     if (rv != 0) return rv;
     if (strcmp(of, item.id) != 0)
@@ -1083,7 +1085,7 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   const Registry__V1__TakeDownListingRequest *req = arg;
   items_row item;
   listing_rec l;
-  int rv = lock_listing(call, pg, req->listing_id, &item, &l);
+  int rv = lock_listing(call, pg, req->listing_id, 0, &item, &l);
   if (rv != 0) return rv;
   int from = (int)l.msg->status;
   if (listing_rules_transition(from, LS(TAKEN_DOWN), LISTING_BY_INSPECTOR) != 0)

@@ -16,8 +16,6 @@
 #include "services/core/pbtime.h"
 
 /* A timestamptz from a µs parameter, and a timestamptz column as µs. */
-#define TS(n) "('epoch'::timestamptz + $" #n "::int8 * interval '1 microsecond')"
-#define US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
 
 static char *dupv(arena *a, const PGresult *r, int row, int col) {
   const char *v = pg_val(r, row, col);
@@ -75,7 +73,7 @@ char *listing_store_cursor(arena *a, const Google__Protobuf__Timestamp *created_
   "l.id, l.item_id, l.platform_id, l.seller_kind, l.seller_ref, l.seller_enc, "          \
   "l.price_fen, l.status, l.status_detail, l.suspended_for, coalesce(l.market_id, ''), " \
   "l.stall_no, l.condition_grade, coalesce(l.appraisal_id, ''), l.wipe_certificate_id, " \
-  "l.platform_listing_ref, l.mileage_km, " US("l.created_at") ", " US("l.updated_at")    \
+  "l.platform_listing_ref, l.mileage_km, " PG_US("l.created_at") ", " PG_US("l.updated_at")    \
   ", l.item_kind"
 
 static int listing_from_row(const pii_keyring *ring, arena *a, const PGresult *r, int i,
@@ -146,7 +144,7 @@ int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const l
                     "seller_ref, seller_enc, price_fen, status, market_id, stall_no, "
                     "condition_grade, appraisal_id, wipe_certificate_id, platform_listing_ref, "
                     "mileage_km, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                    "1, $9, $10, $11, $12, $13, $14, $15, " TS(16) ", " TS(16) ") "
+                    "1, $9, $10, $11, $12, $13, $14, $15, " PG_TS(16) ", " PG_TS(16) ") "
                     "RETURNING " LISTING_COLS,
                     &p, &r);
   if (rv != 0) return rv;
@@ -156,15 +154,18 @@ int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const l
   return rv;
 }
 
-int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48]) {
+int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48],
+                          char platform_id[48]) {
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, listing_id);
   PGresult *r = NULL;
-  int rv = pg_query(pg, "SELECT item_id FROM listings WHERE id = $1", &p, &r);
+  int rv = pg_query(pg, "SELECT item_id, platform_id FROM listings WHERE id = $1", &p, &r);
   if (rv != 0) return rv;
   if (PQntuples(r) != 1) rv = REG_ENOTFOUND;
-  else snprintf(item_id, 48, "%s", nz(pg_val(r, 0, 0)));
+  else if (snprintf(item_id, 48, "%s", nz(pg_val(r, 0, 0))) >= 48 ||
+           snprintf(platform_id, 48, "%s", nz(pg_val(r, 0, 1))) >= 48)
+    rv = REG_EIO;
   PQclear(r);
   return rv;
 }
@@ -205,8 +206,8 @@ int listing_store_update(pg_conn *pg, const char *id, const listing_change *c) {
       "status_detail = CASE WHEN $3::int = 0 THEN status_detail ELSE $4::text END, "
       "suspended_for = CASE WHEN $3::int = 0 THEN suspended_for ELSE $5::int END, "
       "wipe_certificate_id = coalesce($6::text, wipe_certificate_id), "
-      "updated_at = " TS(7) ", "
-      "closed_at = CASE WHEN $3::int IN (3, 4, 6) THEN " TS(7) " ELSE closed_at END "
+      "updated_at = " PG_TS(7) ", "
+      "closed_at = CASE WHEN $3::int IN (3, 4, 6) THEN " PG_TS(7) " ELSE closed_at END "
       "WHERE id = $1",
       &p, &r);
   if (rv != 0) return rv;
@@ -226,7 +227,7 @@ int listing_store_withdraw_others(pg_conn *pg, arena *a, const char *item_id,
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "UPDATE listings l SET status = 4, status_detail = 'SOLD_ELSEWHERE', "
-                    "suspended_for = 0, updated_at = " TS(3) ", closed_at = " TS(3) " "
+                    "suspended_for = 0, updated_at = " PG_TS(3) ", closed_at = " PG_TS(3) " "
                     "FROM (SELECT id, status FROM listings WHERE item_id = $1 AND id <> $2 "
                     "      AND status IN (1, 2, 5) ORDER BY id FOR UPDATE) o "
                     "WHERE l.id = o.id RETURNING l.id, o.status",
@@ -277,7 +278,7 @@ int listing_store_list(pg_conn *pg, const pii_keyring *ring, arena *a, const lis
       "AND ($4::text IS NULL OR l.market_id = $4::text) "
       "AND ($5::text IS NULL OR l.item_id = $5::text) "
       "AND ($6::int = 0 OR (l.seller_kind = $6::int AND l.seller_ref = $7::bytea)) "
-      "AND ($8::int8 IS NULL OR (l.created_at, l.id) > (" TS(8) ", $9::text)) "
+      "AND ($8::int8 IS NULL OR (l.created_at, l.id) > (" PG_TS(8) ", $9::text)) "
       "ORDER BY l.created_at, l.id LIMIT $10",
       &p, &r);
   if (rv != 0) return rv;
@@ -299,7 +300,7 @@ int listing_store_list(pg_conn *pg, const pii_keyring *ring, arena *a, const lis
 #define SALE_COLS                                                                        \
   "s.id, s.listing_id, s.item_id, s.platform_id, s.seller_kind, s.seller_ref, "          \
   "s.seller_enc, s.buyer_kind, s.buyer_ref, s.buyer_enc, s.price_fen, s.sold_on::text, " \
-  US("s.created_at")
+  PG_US("s.created_at")
 
 static int sale_from_row(const pii_keyring *ring, arena *a, const PGresult *r, int i,
                          int unmasked, sale_rec *out) {
@@ -362,7 +363,7 @@ int listing_store_sale_insert(pg_conn *pg, const sale_new *s) {
                   "INSERT INTO sales (id, listing_id, item_id, item_kind, platform_id, "
                   "seller_kind, seller_ref, seller_enc, buyer_kind, buyer_ref, buyer_enc, "
                   "price_fen, sold_on, counts_as_flip, created_at) VALUES ($1, $2, $3, $4, $5, "
-                  "$6, $7, $8, $9, $10, $11, $12, $13::date, $14, " TS(15) ")",
+                  "$6, $7, $8, $9, $10, $11, $12, $13::date, $14, " PG_TS(15) ")",
                   &p, NULL);
 }
 
@@ -467,7 +468,7 @@ int listing_store_sale_list(pg_conn *pg, const pii_keyring *ring, arena *a, cons
       "AND (length($3::bytea) = 0 OR (s.seller_kind = 1 AND s.seller_ref = $3::bytea)) "
       "AND (length($4::bytea) = 0 OR (s.buyer_kind = 1 AND s.buyer_ref = $4::bytea)) "
       "AND s.sold_on BETWEEN $5::date AND $6::date "
-      "AND ($7::int8 IS NULL OR (s.created_at, s.id) > (" TS(7) ", $8::text)) "
+      "AND ($7::int8 IS NULL OR (s.created_at, s.id) > (" PG_TS(7) ", $8::text)) "
       "ORDER BY s.created_at, s.id LIMIT $9",
       &p, &r);
   if (rv != 0) return rv;
@@ -496,7 +497,7 @@ int listing_store_set_owner(pg_conn *pg, const char *item_id, const party_sealed
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "UPDATE items SET owner_kind = $2, owner_ref = $3, owner_enc = $4, "
-                    "transfer_count = transfer_count + 1, updated_at = " TS(5) " WHERE id = $1",
+                    "transfer_count = transfer_count + 1, updated_at = " PG_TS(5) " WHERE id = $1",
                     &p, &r);
   if (rv != 0) return rv;
   int n = atoi(PQcmdTuples(r));
@@ -525,7 +526,7 @@ int listing_store_appraisal_insert(pg_conn *pg, const appraisal_new *a) {
                   "INSERT INTO appraisals (id, item_id, listing_id, appraiser_organization_id, "
                   "appraiser_ref, appraiser_enc, appraised_value_fen, condition_grade, method, "
                   "report_sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                  TS(11) ")",
+                  PG_TS(11) ")",
                   &p, NULL);
 }
 
@@ -539,7 +540,7 @@ int listing_store_appraisal_get(pg_conn *pg, const pii_keyring *ring, arena *a, 
   int rv = pg_query(pg,
                     "SELECT id, item_id, coalesce(listing_id, ''), appraiser_organization_id, "
                     "appraiser_ref, appraiser_enc, appraised_value_fen, condition_grade, method, "
-                    "report_sha256, " US("created_at") " FROM appraisals WHERE id = $1",
+                    "report_sha256, " PG_US("created_at") " FROM appraisals WHERE id = $1",
                     &p, &r);
   if (rv != 0) return rv;
   if (PQntuples(r) != 1) {
@@ -607,8 +608,8 @@ int listing_store_market_insert(pg_conn *pg, arena *a, const char *id,
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "INSERT INTO markets (id, name, address, operator_uscc, registered_by, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5, " TS(6) ") "
-                    "RETURNING id, name, address, operator_uscc, registered_by, " US("created_at"),
+                    "created_at) VALUES ($1, $2, $3, $4, $5, " PG_TS(6) ") "
+                    "RETURNING id, name, address, operator_uscc, registered_by, " PG_US("created_at"),
                     &p, &r);
   if (rv != 0) return rv;
   Registry__V1__Market *m = arena_alloc(a, sizeof(*m));
@@ -641,25 +642,6 @@ int listing_store_market_exists(pg_conn *pg, const char *id) {
   return rv;
 }
 
-int listing_store_qualified(pg_conn *pg, const char *org_id, int kind, clock_day day) {
-  char d[11];
-  clock_day_format(day, d);
-  pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, org_id);
-  pg_params_int(&p, kind);
-  pg_params_text(&p, d);
-  PGresult *r = NULL;
-  int rv = pg_query(pg,
-                    "SELECT 1 FROM qualifications WHERE organization_id = $1 AND kind = $2 "
-                    "AND NOT revoked AND $3::date BETWEEN valid_from AND valid_until",
-                    &p, &r);
-  if (rv != 0) return rv;
-  rv = PQntuples(r) == 1 ? 0 : REG_ENOTFOUND;
-  PQclear(r);
-  return rv;
-}
-
 /* ---- stolen reports ---- */
 
 int listing_store_stolen_insert(pg_conn *pg, const char *item_id, const char *report_ref,
@@ -673,7 +655,7 @@ int listing_store_stolen_insert(pg_conn *pg, const char *item_id, const char *re
   pg_params_int(&p, at_us);
   return pg_query(pg,
                   "INSERT INTO stolen_reports (item_id, report_ref, reporter, reported_by, "
-                  "reported_at) VALUES ($1, $2, $3, $4, " TS(5) ")",
+                  "reported_at) VALUES ($1, $2, $3, $4, " PG_TS(5) ")",
                   &p, NULL);
 }
 
@@ -705,7 +687,7 @@ int listing_store_stolen_clear(pg_conn *pg, arena *a, const char *item_id,
   pg_params_int(&p, at_us);
   rv = pg_query(pg,
                 "UPDATE stolen_reports SET cleared_by = $2, cleared_reason = $3, "
-                "cleared_at = " TS(4) " WHERE id = $1::int8",
+                "cleared_at = " PG_TS(4) " WHERE id = $1::int8",
                 &p, NULL);
   if (rv == 0) *cleared_ref = ref;
   return rv;
@@ -721,7 +703,7 @@ int listing_store_history(pg_conn *pg, arena *a, const char *item_id,
   pg_params_int(&p, LISTING_HISTORY_MAX + 1);
   PGresult *r = NULL;
   int rv = pg_query(pg,
-                    "SELECT " US("h.at") ", h.kind, h.organization_id, coalesce(h.listing_id, ''), "
+                    "SELECT " PG_US("h.at") ", h.kind, h.organization_id, coalesce(h.listing_id, ''), "
                     "coalesce(h.certificate_id, ''), coalesce(h.invoice_id, ''), h.mileage_km, "
                     "h.price_fen, h.detail, le.log_index, coalesce(h.event_id, ''), "
                     "coalesce(h.sale_id, ''), coalesce(h.appraisal_id, '') "

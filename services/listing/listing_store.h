@@ -57,8 +57,10 @@ typedef struct listing_new {
 int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const listing_new *l,
                          listing_rec *out) REG_MUST_CHECK;
 
-/* The item of a listing (to lock the item row first). REG_ENOTFOUND. */
-int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48]) REG_MUST_CHECK;
+/* The item and the platform of a listing (to check ownership, then lock the
+ * item row first). REG_ENOTFOUND. */
+int listing_store_item_of(pg_conn *pg, const char *listing_id, char item_id[48],
+                          char platform_id[48]) REG_MUST_CHECK;
 
 /* One listing; `lock` takes its row FOR UPDATE (after the item row).
  * REG_ENOTFOUND. */
@@ -176,11 +178,6 @@ int listing_store_market_insert(pg_conn *pg, arena *a, const char *id,
                                 int64_t at_us, Registry__V1__Market **out) REG_MUST_CHECK;
 /* 0 when the market exists, REG_ENOTFOUND otherwise. */
 int listing_store_market_exists(pg_conn *pg, const char *id) REG_MUST_CHECK;
-
-/* 0 when the organization holds an unrevoked qualification of `kind`
- * valid on `day`; REG_ENOTFOUND otherwise. */
-int listing_store_qualified(pg_conn *pg, const char *org_id, int kind,
-                            clock_day day) REG_MUST_CHECK;
 
 /* ---- stolen reports ---- */
 

@@ -215,7 +215,7 @@ static void page_work(void *worker, void *app_, void *arg) {
   pg_params_text(&p, j->types ? types : NULL);
   rv = pg_query(pg,
                 "SELECT l.log_index, e.event_id, e.type, "
-                "(extract(epoch FROM e.created_at) * 1000000)::int8, e.organization_id, e.item_id, "
+                PG_US("e.created_at") ", e.organization_id, e.item_id, "
                 "e.listing_id, e.subject_id, e.certificate_id, e.invoice_id, e.leaf "
                 "FROM log_entries l JOIN events e ON e.id = l.event_row "
                 "WHERE l.log_index >= $1 AND l.log_index < $2 "

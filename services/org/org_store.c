@@ -11,15 +11,14 @@
 #include "services/core/ids.h"
 #include "services/org/org.h"
 
-#define US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
 
 /* Columns of an organization joined with its qualifications (one row per
  * qualification, NULLs when none), ordered by organization id then kind. */
 #define ORG_COLS                                                                 \
   "o.id, o.name, coalesce(o.uscc, ''), o.roles, o.region_code, o.suspended, "    \
-  "o.suspended_reason, " US("o.created_at") ", q.kind, q.certificate_no, "       \
+  "o.suspended_reason, " PG_US("o.created_at") ", q.kind, q.certificate_no, "       \
   "q.valid_from::text, q.valid_until::text, q.revoked, q.revoked_reason, "       \
-  US("q.updated_at")
+  PG_US("q.updated_at")
 
 uint8_t *org_pack(arena *a, const ProtobufCMessage *m, size_t *len) {
   size_t n = protobuf_c_message_get_packed_size(m);
@@ -240,8 +239,8 @@ int org_store_list(pg_conn *pg, arena *a, int role, int kind, clock_day valid_on
 /* ---- API keys ---- */
 
 #define KEY_COLS                                                                   \
-  "id, organization_id, " US("created_at") ", coalesce(" US("valid_until") ", 0), " \
-  "coalesce(" US("last_used_at") ", 0), coalesce(" US("revoked_at") ", 0)"
+  "id, organization_id, " PG_US("created_at") ", coalesce(" PG_US("valid_until") ", 0), " \
+  "coalesce(" PG_US("last_used_at") ", 0), coalesce(" PG_US("revoked_at") ", 0)"
 
 static Registry__V1__ApiKey *key_from_row(arena *a, PGresult *r, int i) {
   Registry__V1__ApiKey *k = arena_alloc(a, sizeof(*k));
@@ -336,8 +335,8 @@ int org_store_key_list(pg_conn *pg, arena *a, const char *org_id, const char *cu
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "SELECT " KEY_COLS " FROM api_keys WHERE organization_id = $1 AND "
-                    "(" US("created_at") ", id) > ($2::int8, $3) "
-                    "ORDER BY " US("created_at") ", id LIMIT $4",
+                    "(" PG_US("created_at") ", id) > ($2::int8, $3) "
+                    "ORDER BY " PG_US("created_at") ", id LIMIT $4",
                     &p, &r);
   if (rv != 0) return rv;
   int rows = PQntuples(r);

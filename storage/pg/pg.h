@@ -75,6 +75,13 @@ int pg_query(pg_conn *c, const char *sql, const pg_params *params,
 int pg_query_planned(pg_conn *c, const char *sql, const pg_params *params,
                      PGresult **out) REG_MUST_CHECK;
 
+/* SQL for microsecond times (what clock_now_us and pg_tx_time_us give):
+ * PG_TS(3) is parameter $3 (int8 µs since the epoch) as a timestamptz,
+ * exactly (no float rounding); PG_US("col") is a timestamptz column as int8
+ * µs. String literals, for building statements at compile time. */
+#define PG_TS(n) "('epoch'::timestamptz + $" #n "::int8 * interval '1 microsecond')"
+#define PG_US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
+
 /* Transactions. pg_tx_begin starts READ COMMITTED and, when timeout_ms > 0,
  * SET LOCAL statement_timeout. pg_tx_commit returns REG_EUNAVAIL when the
  * COMMIT's fate is unknown (connection lost). pg_tx_rollback never fails
