@@ -174,25 +174,17 @@ int items_find(pg_conn *pg, const char *vin, const char *imei, char id_out[48]) 
   return rv;
 }
 
-int items_get(pg_conn *pg, const pii_keyring *ring, arena *a, const char *item_id, int unmasked,
-              Registry__V1__Item **out) {
-  if (!pg || !a || !item_id || !out) return REG_EINVAL;
-  pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, item_id);
-  PGresult *r = NULL;
-  int rv = pg_query(pg,
-                    "SELECT id, kind, status, brands, highest_mileage_km, details, "
-                    "coalesce(owner_kind, 0), owner_ref, owner_enc, transfer_count, " PG_US("created_at")
-                    " FROM items WHERE id = $1",
-                    &p, &r);
-  if (rv != 0) return rv;
+/* The columns an Item is built from (item_build), for SELECT and RETURNING. */
+#define ITEM_MSG_COLS                                                             \
+  "id, kind, status, brands, highest_mileage_km, details, coalesce(owner_kind, 0), " \
+  "owner_ref, owner_enc, transfer_count, " PG_US("created_at")
+
+/* The Item of row 0 of r (ITEM_MSG_COLS) in the arena; r stays the caller's. */
+static int item_build(const pii_keyring *ring, arena *a, const PGresult *r, int unmasked,
+                      Registry__V1__Item **out) {
+  int rv = 0;
   uint8_t *d = NULL, *enc = NULL;
   size_t dlen = 0, enc_len = 0;
-  if (PQntuples(r) != 1) {
-    rv = REG_ENOTFOUND;
-    goto out;
-  }
   Registry__V1__Item *it = arena_alloc(a, sizeof(*it));
   if (!it) {
     rv = REG_ENOMEM;
@@ -266,24 +258,44 @@ int items_get(pg_conn *pg, const pii_keyring *ring, arena *a, const char *item_i
 out:
   free(d);
   free(enc);
+  return rv;
+}
+
+int items_get(pg_conn *pg, const pii_keyring *ring, arena *a, const char *item_id, int unmasked,
+              Registry__V1__Item **out) {
+  if (!pg || !a || !item_id || !out) return REG_EINVAL;
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_text(&p, item_id);
+  PGresult *r = NULL;
+  int rv = pg_query(pg, "SELECT " ITEM_MSG_COLS " FROM items WHERE id = $1", &p, &r);
+  if (rv != 0) return rv;
+  rv = PQntuples(r) == 1 ? item_build(ring, a, r, unmasked, out) : REG_ENOTFOUND;
   PQclear(r);
   return rv;
 }
 
 /* ---- events and history ---- */
 
-static int item_event(pg_conn *pg, const pii_keyring *ring, arena *a, int type,
-                      const char *org_id, const char *item_id, const char *listing_id,
-                      char *event_id_out) {
-  Registry__V1__Item *it = NULL;
-  int rv = items_get(pg, ring, a, item_id, 0, &it);
-  if (rv != 0) return rv;
+/* Appends an item event whose record is the packed (masked) Item. */
+static int item_event_of(pg_conn *pg, arena *a, int type, const char *org_id,
+                         const Registry__V1__Item *it, const char *listing_id,
+                         char *event_id_out) {
+  const char *item_id = it->id;
   size_t n = registry__v1__item__get_packed_size(it);
   uint8_t *buf = arena_alloc(a, n ? n : 1);
   if (!buf) return REG_ENOMEM;
   registry__v1__item__pack(it, buf);
   event_refs refs = {.item_id = item_id, .listing_id = listing_id};
   return events_append(pg, type, org_id, &refs, buf, n, event_id_out);
+}
+
+static int item_event(pg_conn *pg, const pii_keyring *ring, arena *a, int type,
+                      const char *org_id, const char *item_id, const char *listing_id,
+                      char *event_id_out) {
+  Registry__V1__Item *it = NULL;
+  int rv = items_get(pg, ring, a, item_id, 0, &it);
+  return rv ? rv : item_event_of(pg, a, type, org_id, it, listing_id, event_id_out);
 }
 
 int items_event(pg_conn *pg, const pii_keyring *ring, arena *a, int type, const char *org_id,
@@ -581,15 +593,26 @@ int items_odometer(pg_conn *pg, items_row *item, const char *org_id, int64_t mil
   pg_params_text(&p, nul_if_empty(listing_id));
   pg_params_int(&p, now);
   pg_params_int(&p, highest);
+  PGresult *r = NULL;
   int rv = pg_query(pg,
                     "WITH reading AS (INSERT INTO odometer_readings (item_id, mileage_km, "
                     "organization_id, listing_id, at) VALUES ($1, $2, $3, $4, " PG_TS(5) ")) "
-                    "UPDATE items SET highest_mileage_km = $6, updated_at = " PG_TS(5) " WHERE id = $1",
-                    &p, NULL);
+                    "UPDATE items SET highest_mileage_km = $6, updated_at = " PG_TS(5)
+                    " WHERE id = $1 RETURNING " ITEM_MSG_COLS,
+                    &p, &r);
   if (rv != 0) return rv;
+  /* the event's record from the updated row itself: no second read */
   char eid[IDS_MAX];
-  rv = item_event_scratch(pg, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ODOMETER_RECORDED, org_id,
-                          item->id, listing_id, eid);
+  arena *a = arena_new(0);
+  Registry__V1__Item *it = NULL;
+  if (!a) rv = REG_ENOMEM;
+  else if (PQntuples(r) != 1) rv = REG_ENOTFOUND;
+  else rv = item_build(items_ring, a, r, 0, &it);
+  PQclear(r);
+  if (rv == 0)
+    rv = item_event_of(pg, a, REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_ODOMETER_RECORDED, org_id, it,
+                       listing_id, eid);
+  arena_free(a);
   if (rv != 0) return rv;
   items_history h = {.kind = REGISTRY__V1__HISTORY_KIND__HISTORY_KIND_ODOMETER_READING,
                      .organization_id = org_id,
