@@ -190,13 +190,19 @@ int party_seal_person(const pii_keyring *ring, arena *a, const Registry__V1__Per
   if (norm_id(p->id_number, id) != 0) return REG_EINVAL;
   uint8_t ref[32];
   rv = pii_blind_index(ring, PARTY_ID_DOMAIN, id, ref);
-  if (rv != 0) return rv;
+  if (rv != 0) {
+    sodium_memzero(id, sizeof(id));
+    return rv;
+  }
 
   /* pack with the normalized ID, so the stored Person matches the index */
   Registry__V1__Person copy = *p;
   copy.id_number = id;
   size_t n = registry__v1__person__get_packed_size(&copy);
-  if (n > PERSON_PACKED_MAX) return REG_ERANGE;
+  if (n > PERSON_PACKED_MAX) {
+    sodium_memzero(id, sizeof(id));
+    return REG_ERANGE;
+  }
   uint8_t pt[PERSON_PACKED_MAX];
   registry__v1__person__pack(&copy, pt);
   uint8_t *enc = arena_alloc(a, n + PII_OVERHEAD);
