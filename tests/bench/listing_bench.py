@@ -14,6 +14,13 @@ modules of proto/). Each measuring command appends one JSON line to
                                       platform: calls/s, p50/p99, codes,
                                       warnings, CPU of registryd, PostgreSQL
                                       and the clients
+  bodies    --orgs F --out F          the CreateListing requests of the same
+                                      load, serialized for grpc_load (each a
+                                      4-byte big-endian length and the
+                                      message), and its key file
+  cload     --client B --bodies F     CreateListing with grpc_load (the C
+                                      client, C connections × S streams): the
+                                      same figures as `grpc`
   sample    --addr A --orgs F         a few serial CreateListing calls (to be
                                       captured)
   capture   --log F --offset B        the statements those calls issued
@@ -380,10 +387,24 @@ class TreeCpu:
 # -- the gRPC CreateListing load ---------------------------------------------------------
 
 
+def create_listing_request(n, with_mileage):
+    """The CreateListing request of the load for generated item n: a fresh
+    request id, the item, a natural person as seller, and (with_mileage) a
+    reading 800 km above the item's generated one. The grpcio load and
+    `bodies` (grpc_load's input) both build it here."""
+    from registry.v1 import common_pb2, listing_pb2
+    return listing_pb2.CreateListingRequest(
+        request_id=str(uuid.uuid4()), item_id=item_id(n),
+        seller=common_pb2.Party(person=common_pb2.Person(
+            name="张建国", id_number=bench_id_number(n + 7), phone="1390000%04d" % (n % 10000))),
+        price_fen=5000000 + n % 1000, platform_listing_ref="BENCH-%d" % n,
+        condition_grade="B", mileage_km=mileage(n) + 800 if with_mileage else 0)
+
+
 def _load_worker(a, proc_no, orgs, t_start, q):
     """One client process: a.threads threads, one channel each."""
     import grpc
-    from registry.v1 import common_pb2, listing_pb2
+    from registry.v1 import listing_pb2
     G = a.procs * a.threads
     t_measure = t_start + a.warmup
     t_stop = t_measure + a.seconds
@@ -409,12 +430,7 @@ def _load_worker(a, proc_no, orgs, t_start, q):
                 with lock:
                     res["exhausted"] += 1
                 break
-            req = listing_pb2.CreateListingRequest(
-                request_id=str(uuid.uuid4()), item_id=item_id(n),
-                seller=common_pb2.Party(person=common_pb2.Person(
-                    name="张建国", id_number=bench_id_number(n + 7), phone="1390000%04d" % (n % 10000))),
-                price_fen=5000000 + n % 1000, platform_listing_ref="BENCH-%d" % n,
-                condition_grade="B", mileage_km=mileage(n) + 800 if a.mileage else 0)
+            req = create_listing_request(n, a.mileage)
             t0 = time.time()
             if t0 >= t_stop:
                 break
@@ -498,6 +514,101 @@ def cmd_grpc(a):
                          "postgres": round((c1[1] - c0[1]) / wall * 100),
                          "clients": round((c1[2] - c0[2]) / wall * 100)}})
     return 0 if ok and set(codes) == {"OK"} else 1
+
+
+# -- the same load from grpc_load, the C client ---------------------------------------------
+
+# grpc-status numbers → names, for the codes of a grpc_load run
+GRPC_CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+              "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+              "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+              "UNAUTHENTICATED"]
+
+
+def cmd_bodies(a):
+    """grpc_load's input for one run: the requests of items first..first +
+    min(items, count) - 1 in item order, each serialized by protoc's module
+    (as grpcio sends it) behind a 4-byte big-endian length; and the
+    platforms' API keys, one a line (grpc_load's connection i uses key i)."""
+    import struct
+    with open(a.orgs) as f:
+        plats = json.load(f)["platforms"]
+    count = min(a.items, a.count) if a.count else a.items
+    with open(a.out, "wb") as f:
+        buf = []
+        for n in range(a.first_item, a.first_item + count):
+            b = create_listing_request(n, a.mileage).SerializeToString()
+            buf.append(struct.pack(">I", len(b)) + b)
+            if len(buf) == 10000:
+                f.write(b"".join(buf))
+                buf = []
+        f.write(b"".join(buf))
+    if a.keys_out:
+        fd = os.open(a.keys_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("".join(p["key"] + "\n" for p in plats))
+    return 0
+
+
+def cmd_cload(a):
+    """grpc_load with the bodies of `bodies`; CPU of registryd and
+    PostgreSQL sampled when it says the measured window opens and closes,
+    the client's own from its JSON (getrusage over the window). Emits a
+    `grpc` record like cmd_grpc's, with client grpc_load."""
+    cmd = [a.client, "--addr", a.addr, "--path", LISTING + "CreateListing", "--bodies", a.bodies,
+           "--connections", str(a.connections), "--streams", str(a.streams),
+           "--seconds", str(a.seconds), "--warmup", str(a.warmup)]
+    if a.keys:
+        cmd += ["--keys", a.keys]
+    log = open(a.log, "w") if a.log else None
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pgc, c0, c1, w0, w1, notes = None, None, None, None, None, []
+    for line in p.stderr:
+        if log:
+            log.write(line)
+        if line.startswith("grpc_load: measuring"):
+            pgc = TreeCpu(a.pg_pid).start()
+            c0 = (cpu_s(a.pid), 0.0)
+            w0 = time.time()
+        elif line.startswith("grpc_load: window over") and c0 and not c1:
+            c1 = (cpu_s(a.pid), pgc.stop())
+            w1 = time.time()
+        else:
+            notes.append(line.strip())
+    out = p.stdout.read()
+    rc = p.wait()
+    if pgc and not c1:
+        pgc.stop()
+    if log:
+        log.write(out)
+        log.close()
+    try:
+        r = json.loads(out)
+    except ValueError:
+        sys.stderr.write("listing_bench: grpc_load exited %d without a result: %s\n"
+                         % (rc, " | ".join(notes[-5:])))
+        return 1
+    wall = (w1 - w0) if c1 else None
+    codes = {"OK": r["ok"]} if r["ok"] else {}
+    for k, v in r["errors"].items():
+        name = GRPC_CODES[int(k)] if k.isdigit() and int(k) < len(GRPC_CODES) else k
+        codes[name] = codes.get(name, 0) + v
+    emit(a, {"kind": "grpc", "client": "grpc_load", "label": a.label,
+             "clients": a.connections * a.streams, "connections": a.connections,
+             "streams": a.streams, "seconds": r["seconds"], "calls": r["calls"], "ok": r["ok"],
+             "calls_per_s": r["calls_per_s"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+             "max_ms": r["max_ms"], "codes": codes, "warnings": {},
+             "errors": notes[:5], "connection_errors": r["connection_errors"],
+             "bodies_left": r["bodies_left"], "bodies_ran_out": r["bodies_ran_out"],
+             "warmup_calls": r["warmup_calls"], "late_calls": r["late_calls"],
+             "unfinished": r["unfinished"], "exit": rc, "mileage": bool(a.mileage),
+             "cpu_pct": {"registryd": round((c1[0] - c0[0]) / wall * 100) if wall else None,
+                         "postgres": round((c1[1] - c0[1]) / wall * 100) if wall else None,
+                         "clients": round(r["cpu_s"] / r["seconds"] * 100, 1)
+                         if r["seconds"] else None}})
+    if r["bodies_ran_out"]:
+        sys.stderr.write("listing_bench: grpc_load ran out of bodies (raise --count)\n")
+    return 0 if rc == 0 and r["ok"] and set(codes) == {"OK"} and not r["bodies_ran_out"] else 1
 
 
 # -- the statements of one call ---------------------------------------------------------
@@ -886,19 +997,24 @@ def cmd_report(a):
         for rnd in sorted({r["label"] for r in g + p}):
             pg_best = max((r["tps"] or 0 for r in p if r["label"] == rnd), default=0)
             for r in (x for x in g if x["label"] == rnd):
-                c = r["cpu_pct"]
-                rate = r["calls_per_s"]
+                c = {k: v or 0 for k, v in r["cpu_pct"].items()}
+                rate = r["calls_per_s"] or 0
                 ratio = rate / pg_best if pg_best else None
                 if ratio:
                     ratios.append(ratio)
                 bad = {k: v for k, v in r["codes"].items() if k != "OK"}
-                w("| %s | gRPC, %d procs × %d threads | %d | %s | %s ms | %s ms | %s | "
-                  "%d %% / %d %% / %d %% | %.2f / %.2f / %.2f | %s |" % (
-                      rnd, r["procs"], r["threads"], r["clients"], fmt(rate, 1), r["p50_ms"],
+                bad.update({"conn " + k: v for k, v in r.get("connection_errors", {}).items()})
+                if r.get("client") == "grpc_load":
+                    who = "gRPC, grpc_load %d conns × %d streams" % (r["connections"], r["streams"])
+                else:
+                    who = "gRPC, %d procs × %d threads" % (r["procs"], r["threads"])
+                w("| %s | %s | %d | %s | %s ms | %s ms | %s | "
+                  "%.0f %% / %.0f %% / %.0f %% | %.2f / %.2f / %.2f | %s |" % (
+                      rnd, who, r["clients"], fmt(rate, 1), r["p50_ms"],
                       r["p99_ms"], " ".join("%s %d" % kv for kv in bad.items()) or "0",
                       c["registryd"], c["postgres"], c["clients"],
-                      c["registryd"] * 10 / rate, c["postgres"] * 10 / rate,
-                      c["clients"] * 10 / rate,
+                      c["registryd"] * 10 / max(rate, 1e-9), c["postgres"] * 10 / max(rate, 1e-9),
+                      c["clients"] * 10 / max(rate, 1e-9),
                       "**%.0f %%**" % (ratio * 100) if ratio else "-"))
             for r in (x for x in p if x["label"] == rnd):
                 c = r["cpu_pct"]
@@ -918,6 +1034,9 @@ def cmd_report(a):
                 ", ".join("%.0f %%" % (x * 100) for x in ratios), med * 100,
                 "met" if med >= 0.8 else "**not met**"))
         for r in g:
+            if r.get("bodies_ran_out"):
+                w("")
+                w("**%s: grpc_load ran out of bodies** (%s s measured)" % (r["label"], r["seconds"]))
             if r["warnings"]:
                 w("")
                 w("warnings (%s): %s" % (r["label"], ", ".join(
@@ -989,6 +1108,32 @@ def main():
     s.add_argument("--pg-pid", type=int, default=0)
     s.add_argument("--label", default="")
     s.set_defaults(fn=cmd_grpc)
+
+    s = sub.add_parser("bodies")
+    s.add_argument("--orgs", required=True)
+    s.add_argument("--first-item", type=int, default=0)
+    s.add_argument("--items", type=int, required=True)
+    s.add_argument("--count", type=int, default=0, help="at most this many (0: --items)")
+    s.add_argument("--mileage", type=int, default=1)
+    s.add_argument("--out", required=True)
+    s.add_argument("--keys-out")
+    s.set_defaults(fn=cmd_bodies)
+
+    s = sub.add_parser("cload")
+    s.add_argument("--client", required=True, help="the grpc_load binary")
+    s.add_argument("--addr", required=True)
+    s.add_argument("--bodies", required=True)
+    s.add_argument("--keys")
+    s.add_argument("--connections", type=int, default=4)
+    s.add_argument("--streams", type=int, default=8)
+    s.add_argument("--seconds", type=float, default=30)
+    s.add_argument("--warmup", type=float, default=3)
+    s.add_argument("--mileage", type=int, default=1)
+    s.add_argument("--pid", type=int, default=0)
+    s.add_argument("--pg-pid", type=int, default=0)
+    s.add_argument("--log", help="grpc_load's stderr and result, here")
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_cload)
 
     s = sub.add_parser("sample")
     s.add_argument("--addr", required=True)

@@ -10,9 +10,10 @@
 #         statements of one call become the pgbench script (each parameter
 #         the literal the server sent, the per-call ones made from pgbench
 #         variables), and their shapes are compared line by line;
-#      c. ROUNDS times, alternating: the gRPC load (P processes × T grpcio
-#         threads = 32 calls in flight, each call a generated item that
-#         platform never listed, with a mileage reading) for S seconds, then
+#      c. ROUNDS times, alternating: the gRPC load (grpc_load, the C client:
+#         C connections × S streams = 32 calls in flight, each call a
+#         generated item no bench platform listed, with a mileage reading;
+#         the requests serialized before the run) for S seconds, then
 #         pgbench -M prepared with the script for S seconds, with 32 clients
 #         and with 8 (registryd's worker connections), registryd still
 #         running (its sequencer integrates pgbench's events as it does the
@@ -21,15 +22,19 @@
 #      1 and 8 grpcio threads: p50 / p99.
 #
 # Usage: tests/bench/listing_bench.sh [-b BUILD_DIR] [-n N] [--seconds S]
-#          [--rounds R] [--procs P] [--threads T] [--history-seconds S]
-#          [--no-mileage]
+#          [--rounds R] [--connections C] [--streams S] [--py-client]
+#          [--procs P] [--threads T] [--history-seconds S] [--no-mileage]
 #   -b DIR             binaries already built in DIR (-DBENCH=ON); default:
 #                      configure and build build-bench/ (RelWithDebInfo)
 #   -n N               generated items (default 1000000)
 #   --seconds S        each CreateListing run (default 30; 3 s warm-up first)
 #   --rounds R         gRPC / pgbench rounds (default 3)
-#   --procs P, --threads T   the gRPC client: P processes × T threads
-#                      (default 4 × 8 = 32, the pgbench client count)
+#   --connections C, --streams S   the C client (grpc_load): C HTTP/2
+#                      connections × S streams in flight (default 4 × 8 =
+#                      32, the pgbench client count)
+#   --py-client        the Python grpcio client instead (the figures before
+#                      grpc_load): P processes × T threads
+#   --procs P, --threads T   its processes and threads (default 4 × 8 = 32)
 #   --history-seconds S      each GetItemHistory run (default 15)
 #   --no-mileage       CreateListing without a mileage reading
 # Environment: LISTING_BENCH_PORT (gRPC, default 50201; metrics +1),
@@ -51,6 +56,9 @@ PORT=${LISTING_BENCH_PORT:-50201}
 MPORT=$((PORT + 1))
 
 BUILD="" N=1000000 SECONDS_RUN=30 ROUNDS=3 PROCS=4 THREADS=8 HIST_SECONDS=15 MILEAGE=1
+CONNS=4 STREAMS=8 PY_CLIENT=0
+WARMUP=3                                  # seconds of each gRPC run before the measured ones
+MAX_RATE=4000                             # grpc_load's bodies: this many calls/s at most
 while [ $# -gt 0 ]; do
   case $1 in
     -b) BUILD=$(cd "$2" && pwd); shift 2 ;;
@@ -59,13 +67,16 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --procs) PROCS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --connections) CONNS=$2; shift 2 ;;
+    --streams) STREAMS=$2; shift 2 ;;
+    --py-client) PY_CLIENT=1; shift ;;
     --history-seconds) HIST_SECONDS=$2; shift 2 ;;
     --no-mileage) MILEAGE=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
-CLIENTS=$((PROCS * THREADS))
+if [ "$PY_CLIENT" = 1 ]; then CLIENTS=$((PROCS * THREADS)); else CLIENTS=$((CONNS * STREAMS)); fi
 SAMPLE=5                                  # captured calls, on the last items
 CHECK_ITEM=$((N - SAMPLE - 1))            # the one-transaction check of the script
 PG_CLIENTS="$CLIENTS 8"                   # pgbench: as many clients as the gRPC load,
@@ -98,6 +109,8 @@ if [ -z "$BUILD" ]; then
 fi
 REGISTRYD="$BUILD/services/registryd"
 [ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
+GRPC_LOAD="$BUILD/tests/bench/grpc_load"
+[ "$PY_CLIENT" = 1 ] || [ -x "$GRPC_LOAD" ] || die "$GRPC_LOAD missing (a -DBENCH=ON build has it)"
 
 OUT="$VAR/$INST/results/$(date +%Y%m%d-%H%M%S)"
 RESULTS="$OUT/results.jsonl"
@@ -190,13 +203,31 @@ pgbench -n -M prepared -c 1 -t 1 -f "$OUT/createlisting.pgbench" -D k=0 -D clien
 RC=0
 for r in $(seq 0 $((ROUNDS - 1))); do
   G_FIRST=$((3 * r * SLICE)) P_FIRST=$(((3 * r + 1) * SLICE))
-  say "2c: round $((r + 1)): gRPC CreateListing, $PROCS × $THREADS threads, ${SECONDS_RUN}s"
-  wait_sequenced
-  sql "SELECT pg_stat_statements_reset()" >/dev/null
-  tool grpc --addr "127.0.0.1:$PORT" --orgs "$OUT/orgs.json" --procs "$PROCS" \
-    --threads "$THREADS" --seconds "$SECONDS_RUN" --first-item "$G_FIRST" --items "$SLICE" \
-    --mileage "$MILEAGE" --pid "$SERVER_PID" --pg-pid "$PG_PID" --label "round-$((r + 1))" \
-    >/dev/null || { RC=1; say "the gRPC run reported errors (see $RESULTS)"; }
+  if [ "$PY_CLIENT" = 1 ]; then
+    say "2c: round $((r + 1)): gRPC CreateListing, grpcio $PROCS × $THREADS threads, ${SECONDS_RUN}s"
+    wait_sequenced
+    sql "SELECT pg_stat_statements_reset()" >/dev/null
+    tool grpc --addr "127.0.0.1:$PORT" --orgs "$OUT/orgs.json" --procs "$PROCS" \
+      --threads "$THREADS" --seconds "$SECONDS_RUN" --warmup "$WARMUP" --first-item "$G_FIRST" \
+      --items "$SLICE" --mileage "$MILEAGE" --pid "$SERVER_PID" --pg-pid "$PG_PID" \
+      --label "round-$((r + 1))" >/dev/null || { RC=1; say "the gRPC run reported errors (see $RESULTS)"; }
+  else
+    # the requests, serialized before anything is measured: enough for
+    # MAX_RATE calls/s over the warm-up and the run (grpc_load says if not)
+    BODIES="$OUT/bodies-round-$((r + 1)).bin"
+    tool bodies --orgs "$OUT/orgs.json" --first-item "$G_FIRST" --items "$SLICE" \
+      --count $((MAX_RATE * (SECONDS_RUN + WARMUP))) --mileage "$MILEAGE" --out "$BODIES" \
+      --keys-out "$OUT/keys.txt"
+    say "2c: round $((r + 1)): gRPC CreateListing, grpc_load $CONNS × $STREAMS streams, ${SECONDS_RUN}s"
+    wait_sequenced
+    sql "SELECT pg_stat_statements_reset()" >/dev/null
+    tool cload --client "$GRPC_LOAD" --addr "127.0.0.1:$PORT" --bodies "$BODIES" \
+      --keys "$OUT/keys.txt" --connections "$CONNS" --streams "$STREAMS" \
+      --seconds "$SECONDS_RUN" --warmup "$WARMUP" --mileage "$MILEAGE" --pid "$SERVER_PID" \
+      --pg-pid "$PG_PID" --log "$OUT/grpc_load-round-$((r + 1)).log" --label "round-$((r + 1))" \
+      >/dev/null || { RC=1; say "the gRPC run reported errors (see $RESULTS)"; }
+    rm -f "$BODIES"
+  fi
   pgstat "grpc-round-$((r + 1))"
   for c in $PG_CLIENTS; do
     wait_sequenced
