@@ -72,12 +72,13 @@ kv_conn *kv_conn_new(const char *addr, int timeout_ms) {
   return c;
 }
 
+/* `why` may point into the context (its errstr): logged before the free. */
 static void conn_drop(kv_conn *c, const char *why) {
+  if (c->up) log_warn(NULL, "redis: connection lost: %s", why);
+  c->up = 0;
   if (c->ctx) redisFree(c->ctx);
   c->ctx = NULL;
   c->n_scripts = 0;
-  if (c->up) log_warn(NULL, "redis: connection lost: %s", why);
-  c->up = 0;
 }
 
 /* A failure that says the server is unusable: wait a second before the
