@@ -5,19 +5,12 @@
  * Chinese name loses whole characters, never half of one.
  */
 #include "services/core/mask.h"
+#include "services/core/text.h"
 
 #include <string.h>
 
-/* Number of code points in s (a code point starts at every byte that is
- * not a continuation byte, 0x80..0xBF). */
-static size_t count_chars(const char *s) {
-  size_t n = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if ((*p & 0xC0) != 0x80) n++;
-  return n;
-}
 
-/* Byte offset of code point k in s (k ≤ count_chars(s)). */
+/* Byte offset of code point k in s (k ≤ text_chars(s)). */
 static size_t offset_of(const char *s, size_t k) {
   size_t i = 0;
   const unsigned char *p = (const unsigned char *)s;
@@ -33,7 +26,7 @@ static size_t offset_of(const char *s, size_t k) {
 /* The first `head` characters of s, `stars` '*', then its last `tail`
  * characters. */
 static char *keep_ends(arena *a, const char *s, size_t head, size_t stars, size_t tail) {
-  size_t n = count_chars(s), len = strlen(s);
+  size_t n = text_chars(s), len = strlen(s);
   size_t head_end = offset_of(s, head), tail_start = offset_of(s, n - tail);
   size_t tail_len = len - tail_start;
   char *out = arena_alloc(a, head_end + stars + tail_len + 1);
@@ -59,7 +52,7 @@ char *mask_name(arena *a, const char *name) {
   size_t n;
 
   if (!a || !name) return NULL;
-  n = count_chars(name);
+  n = text_chars(name);
   if (n == 0) return arena_strdup(a, "");
   if (n == 1) return all_stars(a, 1);
   if (n == 2) return keep_ends(a, name, 1, 1, 0);
@@ -70,7 +63,7 @@ char *mask_id_number(arena *a, const char *id) {
   size_t n;
 
   if (!a || !id) return NULL;
-  n = count_chars(id);
+  n = text_chars(id);
   if (n <= 8) return all_stars(a, n);
   return keep_ends(a, id, 4, 10, 4);
 }
@@ -79,7 +72,7 @@ char *mask_phone(arena *a, const char *phone) {
   size_t n;
 
   if (!a || !phone) return NULL;
-  n = count_chars(phone);
+  n = text_chars(phone);
   if (n <= 7) return all_stars(a, n);
   return keep_ends(a, phone, 3, 4, 4);
 }

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "services/core/ident.h"
+#include "services/core/text.h"
 #include "services/listing/listing.h"
 
 /* Short names for the enum values the rules use. */
@@ -34,13 +35,6 @@ static int fail(listing_violation *v, const char *field, const char *msg) {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
-/* Unicode characters in valid UTF-8. */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
-}
 
 /* ---- text ---- */
 
@@ -63,7 +57,7 @@ static int check_text(const char *s, const char *field, int required, int kind,
     if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') blank = 0;
   }
   if (required && blank) return fail(v, field, "is required");
-  if (utf8_chars(s) > max) {
+  if (text_chars(s) > max) {
     char m[64];
     snprintf(m, sizeof(m), "is longer than %zu characters", max);
     return fail(v, field, m);
@@ -71,16 +65,6 @@ static int check_text(const char *s, const char *field, int required, int kind,
   return 0;
 }
 
-/* Removes leading and trailing spaces and tabs in place. */
-static void trim(char *s) {
-  if (!s || !*s) return;
-  size_t b = 0, e = strlen(s);
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) b++;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
-  if (b == 0 && s[e] == 0) return; /* unchanged: never write */
-  memmove(s, s + b, e - b);
-  s[e - b] = 0;
-}
 
 static int check_not_negative(int64_t n, const char *field, listing_violation *v) {
   return n < 0 ? fail(v, field, "must not be negative") : 0;
@@ -178,7 +162,7 @@ static int check_electronic(Registry__V1__Electronic *x, listing_violation *v) {
   if (check_enum((int)x->category, REGISTRY__V1__ELECTRONIC_CATEGORY__ELECTRONIC_CATEGORY_PHONE,
                  REGISTRY__V1__ELECTRONIC_CATEGORY__ELECTRONIC_CATEGORY_OTHER, "electronic.category", v))
     return REG_EINVAL;
-  trim(x->brand); /* (brand, serial_no) identifies a device without IMEI */
+  text_trim(x->brand); /* (brand, serial_no) identifies a device without IMEI */
   if (check_text(x->brand, "electronic.brand", 1, SHORT, v)) return REG_EINVAL;
   if (check_text(x->model, "electronic.model", 0, SHORT, v)) return REG_EINVAL;
   /* Decision: a device with neither IMEI nor serial number is accepted

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "services/core/ident.h"
+#include "services/core/text.h"
 #include "services/org/org.h"
 
 static int fail(org_violation *v, const char *field, const char *msg) {
@@ -15,13 +16,6 @@ static int fail(org_violation *v, const char *field, const char *msg) {
   return REG_EINVAL;
 }
 
-/* Unicode characters in valid UTF-8. */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
-}
 
 int org_rules_check_text(const char *s, const char *field, int required, size_t max_chars,
                          org_violation *v) {
@@ -32,7 +26,7 @@ int org_rules_check_text(const char *s, const char *field, int required, size_t 
     if (*p != ' ') blank = 0;
   }
   if (required && blank) return fail(v, field, "is required");
-  if (utf8_chars(s) > max_chars) {
+  if (text_chars(s) > max_chars) {
     char m[64];
     snprintf(m, sizeof(m), "is longer than %zu characters", max_chars);
     return fail(v, field, m);

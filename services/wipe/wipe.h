@@ -1,13 +1,15 @@
 /*
  * WipeService (SPEC §4.3; DOMAIN §3): data-wipe records and signed wipe
- * certificates. This header is the service's contract; this stop holds its
- * rules (wipe_rules.c: pure, no I/O, table-tested in
- * tests/unit/services_wipe/). Store, handlers and the listing gate follow.
+ * certificates. This header is the service's contract; so far it holds
+ * the rules (wipe_rules.c) and certificate signing and verification
+ * (wipe_cert.c), both pure, no I/O, tested in tests/unit/services_wipe/.
+ * Store, handlers and the listing gate follow.
  */
 #ifndef REG_WIPE_WIPE_H
 #define REG_WIPE_WIPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry/v1/wipe.pb-c.h"
 #include "services/base/err.h"
@@ -53,5 +55,42 @@ const char *wipe_rules_refusal(const Registry__V1__SubmitWipeRequest *req);
  * encrypted device is a cryptographic erase, NIST SP 800-88 Table A); any
  * medium — SHRED, DISINTEGRATE; OTHER technique never. 1 when sufficient. */
 int wipe_rules_sufficient(int media_type, int technique, int passes, int random_pass);
+
+/* ---- certificates (wipe_cert.c): sign and verify, no I/O ---- */
+
+/* What a certificate's signature covers: WIPE_CERT_CONTEXT ‖ body. */
+#define WIPE_CERT_CONTEXT "registry.v1.WipeCertificate\n"
+#define WIPE_CERT_REASONS_MAX 8
+
+/* Ed25519 over WIPE_CERT_CONTEXT ‖ body with the CERTIFICATE key's secret
+ * key (crypto/sig.h). 0; REG_EINVAL (a NULL argument); sig_sign's
+ * REG_ENOMEM / REG_ECRYPTO passed through. */
+int wipe_cert_sign(const uint8_t sk[64], const uint8_t *body, size_t len,
+                   uint8_t sig[64]) REG_MUST_CHECK;
+
+/* A verification key as LogService.ListSigningKeys lists it. */
+typedef struct wipe_cert_key {
+  char key_id[9];           /* 8 lowercase hex digits */
+  uint8_t pk[32];
+  int64_t valid_from_us;    /* 0: unknown (an offline vkey) */
+  int64_t valid_until_us;   /* 0: still current */
+} wipe_cert_key;
+
+/* The verdict: valid, or every reason why not (UPPER_SNAKE, static
+ * strings): BODY_MALFORMED (not a WipeCertificateBody), ID_MISMATCH (the
+ * body names another certificate id), UNKNOWN_KEY (key_id not among
+ * `keys`), BAD_SIGNATURE (tampered body or signature, or another key),
+ * KEY_NOT_VALID_AT_ISSUE (issued_at outside the key's validity), REVOKED. */
+typedef struct wipe_cert_verdict {
+  int valid;
+  size_t n_reasons;
+  const char *reasons[WIPE_CERT_REASONS_MAX];
+  char key_id[9];
+} wipe_cert_verdict;
+
+/* Verifies c (id, body, signature, key_id) against the CERTIFICATE keys;
+ * `revoked` adds REVOKED. Every applicable reason is listed. */
+void wipe_cert_verify(const Registry__V1__Certificate *c, const wipe_cert_key *keys, size_t n_keys,
+                      int revoked, wipe_cert_verdict *out);
 
 #endif

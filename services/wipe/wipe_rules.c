@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "services/core/ident.h"
+#include "services/core/text.h"
 #include "services/wipe/wipe.h"
 
 /* Short names for the enum values the rules use. */
@@ -53,13 +54,6 @@ static const char *str(const char *s) { return s ? s : ""; }
 
 static int given(const char *s) { return s && *s; }
 
-/* Unicode characters in valid UTF-8. */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
-}
 
 /* ---- fields ---- */
 
@@ -75,7 +69,7 @@ static int check_text(const char *s, const char *field, int required, wipe_viola
     if (*p != ' ') blank = 0;
   }
   if (required && blank) return fail(v, field, "is required");
-  if (utf8_chars(s) > WIPE_TEXT_MAX) {
+  if (text_chars(s) > WIPE_TEXT_MAX) {
     char m[64];
     snprintf(m, sizeof(m), "is longer than %d characters", WIPE_TEXT_MAX);
     return fail(v, field, m);
@@ -83,16 +77,6 @@ static int check_text(const char *s, const char *field, int required, wipe_viola
   return 0;
 }
 
-/* Removes leading and trailing spaces and tabs in place. */
-static void trim(char *s) {
-  if (!s || !*s) return;
-  size_t b = 0, e = strlen(s);
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) b++;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
-  if (b == 0 && s[e] == 0) return; /* unchanged: never write */
-  memmove(s, s + b, e - b);
-  s[e - b] = 0;
-}
 
 /* A required enum field: lo..hi (UNSPECIFIED, 0, is never valid input). */
 static int check_enum(int x, int lo, int hi, const char *field, wipe_violation *v) {
@@ -136,7 +120,7 @@ static int check_device(Registry__V1__Device *d, wipe_violation *v) {
   if (!given(d->imei) && !given(d->serial_no))
     return fail(v, "device", "needs item_id, or its identifiers with an imei or a serial_no");
   if (check_enum((int)d->category, EC(PHONE), EC(OTHER), "device.category", v)) return REG_EINVAL;
-  trim(d->brand);
+  text_trim(d->brand);
   if (check_text(d->brand, "device.brand", 1, v)) return REG_EINVAL;
   if (check_text(d->model, "device.model", 0, v)) return REG_EINVAL;
   if (given(d->imei) && norm_imei(d->imei, "device.imei", v)) return REG_EINVAL;
