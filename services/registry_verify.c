@@ -11,13 +11,23 @@
  *   registry-verify consistency --vkey VKEY --old NOTE_FILE --new NOTE_FILE --proof PROOF_FILE
  *       both checkpoints' signatures, and that the old tree is a prefix of
  *       the new one (PROOF_FILE: the consistency hashes, base64, one a line,
- *       as GetConsistencyProof returns them).
+ *       as GetConsistencyProof returns them);
+ *   registry-verify certificate CERT_FILE --vkey VKEY
+ *       a wipe certificate (SPEC §4.3): the binary registry.v1.Certificate,
+ *       or its proto3 canonical JSON form (a file whose first non-space
+ *       byte is '{'), against the CERTIFICATE key (a vkey named
+ *       ".../certificate"); every reason wipe_cert_verify gives is printed,
+ *       one "invalid: <REASON>" line each. A file that is neither is
+ *       "invalid: BODY_MALFORMED" (exit 1), like any malformed input.
  *
  * Prints "valid" and exits 0, or "invalid: <reason>" and exits 1; a usage
  * or I/O error exits 2. The vkey is the one LogService.ListSigningKeys
  * lists (name+keyid+base64 key); the checkpoint's origin must be the key's
  * name.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +37,7 @@
 #include "crypto/note.h"
 #include "crypto/sig.h"
 #include "crypto/tlog_proof.h"
+#include "services/wipe/wipe.h"
 
 #define MAX_FILE (1u << 20)
 
@@ -40,7 +51,8 @@ static int usage(void) {
           "usage: registry-verify checkpoint NOTE_FILE --vkey VKEY\n"
           "       registry-verify receipt RECEIPT_FILE --vkey VKEY (--leaf FILE | --leaf-hash HEX)\n"
           "       registry-verify consistency --vkey VKEY --old NOTE_FILE --new NOTE_FILE "
-          "--proof PROOF_FILE\n");
+          "--proof PROOF_FILE\n"
+          "       registry-verify certificate CERT_FILE --vkey VKEY\n");
   return 2;
 }
 
@@ -194,6 +206,161 @@ out:
   return rc;
 }
 
+/* Proto3 JSON bytes: standard or URL-safe base64, padded or not. A
+ * malloc'd buffer (caller frees; non-NULL even when empty), or NULL. */
+static uint8_t *json_bytes(const char *b64, size_t *len) {
+  static const int variants[] = {sodium_base64_VARIANT_ORIGINAL,
+                                 sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+                                 sodium_base64_VARIANT_URLSAFE,
+                                 sodium_base64_VARIANT_URLSAFE_NO_PADDING};
+  size_t l = strlen(b64), cap = l / 4 * 3 + 3;
+  uint8_t *out = malloc(cap);
+  if (!out) return NULL;
+  for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+    size_t n = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, cap, b64, l, NULL, &n, &end, variants[i]) == 0 && end == b64 + l) {
+      *len = n;
+      return out;
+    }
+  }
+  free(out);
+  return NULL;
+}
+
+/* Proto3 JSON int64: a JSON integer or a decimal string. 0 or -1. */
+static int json_int64(const json_t *v, int64_t *out) {
+  if (json_is_integer(v)) {
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+  }
+  if (!json_is_string(v)) return -1;
+  const char *s = json_string_value(v);
+  char *end = NULL;
+  if (!*s || isspace((unsigned char)*s)) return -1;
+  errno = 0;
+  long long x = strtoll(s, &end, 10);
+  if (*end || errno) return -1;
+  *out = x;
+  return 0;
+}
+
+/* The field name matches a proto field, in its JSON (lowerCamel) or its
+ * original name. */
+static int field_is(const char *key, const char *json_name, const char *proto_name) {
+  return !strcmp(key, json_name) || !strcmp(key, proto_name);
+}
+
+static void cert_json_free(Registry__V1__Certificate *c) {
+  if (!c) return;
+  free(c->id);
+  free(c->body.data);
+  free(c->signature.data);
+  free(c->key_id);
+  free(c->event_id);
+  free(c->revoked_reason);
+  free(c);
+}
+
+/* A Certificate from its proto3 canonical JSON (MessageToJson: lowerCamel
+ * keys, bytes base64, int64 as a string; original field names and null
+ * values accepted too; an unknown field is malformed). Free with
+ * cert_json_free; NULL when malformed. */
+static Registry__V1__Certificate *cert_from_json(const char *text, size_t len) {
+  json_t *root = json_loadb(text, len, 0, NULL);
+  Registry__V1__Certificate *c = calloc(1, sizeof(*c));
+  int ok = root && json_is_object(root) && c;
+  if (c) {
+    registry__v1__certificate__init(c);
+    /* init points unset strings at a shared static "": own them instead */
+    c->id = c->key_id = c->event_id = c->revoked_reason = NULL;
+  }
+  const char *key;
+  json_t *v;
+  if (ok) {
+    json_object_foreach(root, key, v) {
+      if (json_is_null(v)) continue;
+      char **str = NULL;
+      ProtobufCBinaryData *bin = NULL;
+      if (field_is(key, "id", "id")) str = &c->id;
+      else if (field_is(key, "keyId", "key_id")) str = &c->key_id;
+      else if (field_is(key, "eventId", "event_id")) str = &c->event_id;
+      else if (field_is(key, "revokedReason", "revoked_reason")) str = &c->revoked_reason;
+      else if (field_is(key, "body", "body")) bin = &c->body;
+      else if (field_is(key, "signature", "signature")) bin = &c->signature;
+      if (str) {
+        ok = json_is_string(v) && *str == NULL && (*str = strdup(json_string_value(v))) != NULL;
+      } else if (bin) {
+        ok = json_is_string(v) && bin->data == NULL &&
+             (bin->data = json_bytes(json_string_value(v), &bin->len)) != NULL;
+      } else if (field_is(key, "logIndex", "log_index")) {
+        ok = json_int64(v, &c->log_index) == 0;
+      } else if (field_is(key, "sequenced", "sequenced")) {
+        ok = json_is_boolean(v);
+        c->sequenced = json_is_true(v);
+      } else if (field_is(key, "revoked", "revoked")) {
+        ok = json_is_boolean(v);
+        c->revoked = json_is_true(v);
+      } else {
+        ok = 0;
+      }
+      if (!ok) break;
+    }
+  }
+  json_decref(root);
+  if (!ok) {
+    cert_json_free(c);
+    return NULL;
+  }
+  /* protobuf-c's "unset string" is the empty string, never NULL */
+  char **strs[] = {&c->id, &c->key_id, &c->event_id, &c->revoked_reason};
+  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+    if (!*strs[i] && !(*strs[i] = strdup(""))) {
+      cert_json_free(c);
+      return NULL;
+    }
+  return c;
+}
+
+static int cmd_certificate(const char *file, const char *vkey) {
+  size_t len = 0;
+  char *text = slurp(file, &len);
+  if (!text) return 2;
+  char name[256];
+  uint8_t id[SIG_KEY_ID_LEN];
+  static const char suffix[] = "/certificate";
+  wipe_cert_key key;
+  memset(&key, 0, sizeof(key));
+  if (sig_vkey_parse(vkey, name, sizeof(name), id, key.pk) != 0) {
+    free(text);
+    return invalid("malformed vkey");
+  }
+  size_t nl = strlen(name), sl = sizeof(suffix) - 1;
+  if (nl <= sl || strcmp(name + nl - sl, suffix) != 0) {
+    free(text);
+    return invalid("the key is not a CERTIFICATE key");
+  }
+  sig_key_id_hex(id, key.key_id);
+
+  size_t i = 0;
+  while (i < len && isspace((unsigned char)text[i])) i++;
+  int json = i < len && text[i] == '{';
+  Registry__V1__Certificate *c =
+      json ? cert_from_json(text, len)
+           : registry__v1__certificate__unpack(NULL, len, (const uint8_t *)text);
+  wipe_cert_verdict verdict;
+  wipe_cert_verify(c, &key, 1, 0, &verdict);
+  if (json) cert_json_free(c);
+  else registry__v1__certificate__free_unpacked(c, NULL);
+  free(text);
+  if (verdict.valid) {
+    printf("valid\n");
+    return 0;
+  }
+  for (size_t k = 0; k < verdict.n_reasons; k++) printf("invalid: %s\n", verdict.reasons[k]);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   if (sodium_init() < 0) return 2;
   if (argc < 2) return usage();
@@ -222,5 +389,7 @@ int main(int argc, char **argv) {
     return cmd_receipt(file, vkey, leaf, leaf_hash);
   if (!strcmp(cmd, "consistency") && !file && old_file && new_file && proof)
     return cmd_consistency(vkey, old_file, new_file, proof);
+  if (!strcmp(cmd, "certificate") && file && !leaf && !leaf_hash && !old_file && !new_file && !proof)
+    return cmd_certificate(file, vkey);
   return usage();
 }
