@@ -23,48 +23,25 @@
 #include "services/core/keystore.h"
 #include "services/core/reqid.h"
 #include "storage/pg/pg.h"
+#include "tests/unit/services_core/pgtest.h"
 
 static char dbname[64];
 static char conninfo[512];
 static uint8_t master[32];
 static pg_conn *pg;
 
-static void admin_exec(const char *sql) {
-  char ci[512];
-  snprintf(ci, sizeof(ci), "%s dbname=postgres", getenv("REG_TEST_PG"));
-  PGconn *c = PQconnectdb(ci);
-  assert_int_equal(PQstatus(c), CONNECTION_OK);
-  PGresult *r = PQexec(c, sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
-  PQclear(r);
-  PQfinish(c);
-}
-
 static int setup(void **st) {
   (void)st;
   if (sodium_init() < 0) return -1;
-  const char *base = getenv("REG_TEST_PG");
-  if (!base) return -1;
-  snprintf(dbname, sizeof(dbname), "reg_core_test_%d", (int)getpid());
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-  admin_exec(sql);
-  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-  admin_exec(sql);
-  snprintf(conninfo, sizeof(conninfo), "%s dbname=%s", base, dbname);
   randombytes_buf(master, sizeof(master));
-  pg = pg_conn_new(conninfo);
-  int applied = 0;
-  if (!pg || pg_migrate(pg, &applied) != 0) return -1;
+  pg = pgtest_open("reg_core_test", dbname, sizeof(dbname), conninfo, sizeof(conninfo));
+  if (!pg) return -1;
   return 0;
 }
 
 static int teardown(void **st) {
   (void)st;
-  pg_conn_free(pg);
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-  admin_exec(sql);
+  pgtest_close(pg, dbname);
   return 0;
 }
 

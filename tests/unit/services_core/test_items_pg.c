@@ -22,6 +22,7 @@
 #include "services/core/items.h"
 #include "services/core/party.h"
 #include "storage/pg/pg.h"
+#include "tests/unit/services_core/pgtest.h"
 
 #define EV(x) REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_##x
 #define HK(x) REGISTRY__V1__HISTORY_KIND__HISTORY_KIND_##x
@@ -32,32 +33,11 @@ static char conninfo[512];
 static pg_conn *pg;
 static pii_keyring *ring;
 
-static void admin_exec(const char *sql) {
-  char ci[512];
-  snprintf(ci, sizeof(ci), "%s dbname=postgres", getenv("REG_TEST_PG"));
-  PGconn *c = PQconnectdb(ci);
-  assert_int_equal(PQstatus(c), CONNECTION_OK);
-  PGresult *r = PQexec(c, sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
-  PQclear(r);
-  PQfinish(c);
-}
-
 static int setup(void **st) {
   (void)st;
   if (sodium_init() < 0) return -1;
-  const char *base = getenv("REG_TEST_PG");
-  if (!base) return -1;
-  snprintf(dbname, sizeof(dbname), "reg_items_test_%d", (int)getpid());
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-  admin_exec(sql);
-  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-  admin_exec(sql);
-  snprintf(conninfo, sizeof(conninfo), "%s dbname=%s", base, dbname);
-  pg = pg_conn_new(conninfo);
-  int applied = 0;
-  if (!pg || pg_migrate(pg, &applied) != 0) return -1;
+  pg = pgtest_open("reg_items_test", dbname, sizeof(dbname), conninfo, sizeof(conninfo));
+  if (!pg) return -1;
   uint8_t master[32], wrapped[PII_WRAPPED_KEY_LEN];
   size_t wlen = 0;
   memset(master, 0x42, sizeof(master));
@@ -72,10 +52,7 @@ static int teardown(void **st) {
   (void)st;
   items_init(NULL);
   pii_keyring_free(ring);
-  pg_conn_free(pg);
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-  admin_exec(sql);
+  pgtest_close(pg, dbname);
   return 0;
 }
 
