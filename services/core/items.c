@@ -771,8 +771,8 @@ static int set_listing(pg_conn *pg, const char *listing_id, int status, int susp
                   &p, NULL);
 }
 
-static const char *status_name(int s) {
-  return enum_short(&registry__v1__listing_status__descriptor, s, "LISTING_STATUS_");
+const char *items_listing_status_name(int status) {
+  return enum_short(&registry__v1__listing_status__descriptor, status, "LISTING_STATUS_");
 }
 
 int items_suspend_listings(pg_conn *pg, arena *a, const items_row *item, const char *org_id,
@@ -810,7 +810,7 @@ int items_suspend_listings(pg_conn *pg, arena *a, const items_row *item, const c
     if (rv != 0) goto out;
     if (status == LST_SUSPENDED) continue; /* it only gained a reason */
     char detail[96];
-    snprintf(detail, sizeof(detail), "%s -> SUSPENDED (%s)", status_name(status),
+    snprintf(detail, sizeof(detail), "%s -> SUSPENDED (%s)", items_listing_status_name(status),
              suspension_detail(why));
     items_history h = {.kind = REGISTRY__V1__HISTORY_KIND__HISTORY_KIND_LISTING_STATUS_CHANGED,
                        .organization_id = org_id,

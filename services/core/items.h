@@ -88,6 +88,10 @@ int items_clear_brand(pg_conn *pg, items_row *item, const char *org_id, int bran
 /* Sets the item's status (STOLEN, ACTIVE, SCRAPPED) with no other effect. */
 int items_set_status(pg_conn *pg, items_row *item, int status) REG_MUST_CHECK;
 
+/* A listing status's name without its prefix ("ACTIVE", "SOLD"), for
+ * history details and messages; "UNSPECIFIED" for an unknown value. */
+const char *items_listing_status_name(int status);
+
 /* One row of the item history (item_history), in the same transaction. */
 typedef struct items_history {
   int kind;                 /* registry.v1.HistoryKind */

@@ -68,12 +68,6 @@ static int refuse(rpc_call *call, const char *reason, const char *fmt, ...) {
   return rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, reason, "%s", msg);
 }
 
-static const char *status_name(int s) {
-  static const char *const names[] = {"UNSPECIFIED", "ACTIVE",    "RESERVED",  "SOLD",
-                                      "WITHDRAWN",   "SUSPENDED", "TAKEN_DOWN"};
-  return s >= 0 && s < (int)(sizeof(names) / sizeof(names[0])) ? names[s] : "UNKNOWN";
-}
-
 static int is_final(int s) { return s == LS(SOLD) || s == LS(WITHDRAWN) || s == LS(TAKEN_DOWN); }
 
 /* Appends an event whose record is the packed message (as a non-inspector
@@ -178,10 +172,6 @@ static int listing_out(rpc_call *call, pg_conn *pg, const char *id, Registry__V1
     return rv;
   *out = rec.msg;
   return 0;
-}
-
-static int history(pg_conn *pg, const char *item_id, const items_history *h) {
-  return items_history_add(pg, item_id, h);
 }
 
 /* Warnings of a response, at most LISTING_WARNINGS_MAX. */
@@ -424,7 +414,7 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
                   item.id);
   char ev[IDS_MAX];
   if (rv || (rv = emit(call, pg, EV(LISTING_CREATED), item.id, id, &rec.msg->base, ev)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(LISTED), .organization_id = org(call),
                                      .listing_id = id, .price_fen = req->price_fen,
                                      .mileage_km = req->mileage_km, .detail = "ACTIVE",
@@ -480,7 +470,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   if (to != from) {
     if (listing_rules_transition(from, to, LISTING_BY_PLATFORM) != 0)
       return refuse(call, "INVALID_STATUS_TRANSITION", "a platform cannot move a listing from %s to %s",
-                    status_name(from), status_name(to));
+                    items_listing_status_name(from), items_listing_status_name(to));
     int susp = rec.suspended_for;
     if (to == LS(ACTIVE) && item.status == IS(SCRAPPED))
       return refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
@@ -501,7 +491,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
     change = 1;
   } else if (change && is_final(from)) {
     return refuse(call, "LISTING_CLOSED", "listing %s is %s and cannot change", req->listing_id,
-                  status_name(from));
+                  items_listing_status_name(from));
   }
 
   Registry__V1__UpdateListingResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -518,9 +508,10 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
       (rv = emit_listing(call, pg, EV(LISTING_UPDATED), req->listing_id, &now, ev)))
     return rv;
   if (to != from) {
-    char *detail = arena_printf(call->arena, "%s -> %s", status_name(from), status_name(to));
+    char *detail = arena_printf(call->arena, "%s -> %s", items_listing_status_name(from),
+                                items_listing_status_name(to));
     if (!detail) return REG_ENOMEM;
-    rv = history(pg, item.id,
+    rv = items_history_add(pg, item.id,
                  &(items_history){.kind = HK(LISTING_STATUS_CHANGED), .organization_id = org(call),
                                   .listing_id = req->listing_id, .price_fen = now.msg->price_fen,
                                   .detail = detail, .event_id = ev});
@@ -590,7 +581,7 @@ static int withdraw_others(rpc_call *call, pg_conn *pg, const char *item_id, con
     listing_rec rec;
     rv = emit_listing(call, pg, EV(LISTING_UPDATED), ids[i], &rec, ev);
     if (rv == 0)
-      rv = history(pg, item_id,
+      rv = items_history_add(pg, item_id,
                    &(items_history){.kind = HK(LISTING_STATUS_CHANGED),
                                     .organization_id = org(call), .listing_id = ids[i],
                                     .price_fen = rec.msg->price_fen, .detail = "SOLD_ELSEWHERE",
@@ -618,7 +609,7 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   int from = (int)l.msg->status;
   if (listing_rules_transition(from, LS(SOLD), LISTING_BY_SALE) != 0)
     return refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be sold",
-                  status_name(from));
+                  items_listing_status_name(from));
   /* sales of one item are recorded in the order they happened: a sold_on
    * before the item's previous sale would rewrite its chain of owners (and
    * could move a resale out of the anti-flipping year) */
@@ -654,12 +645,12 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   listing_change c = {.price_fen = -1, .status = LS(SOLD), .status_detail = "", .at_us = at};
   sale_rec sale;
   char ev_sale[IDS_MAX], ev_listing[IDS_MAX];
-  char *detail = arena_printf(call->arena, "%s -> SOLD", status_name(from));
+  char *detail = arena_printf(call->arena, "%s -> SOLD", items_listing_status_name(from));
   if (!detail) return REG_ENOMEM;
   if ((rv = listing_store_sale_insert(pg, &sn)) ||
       (rv = listing_store_sale_get(pg, ring(call), call->arena, id, 0, &sale)) ||
       (rv = emit(call, pg, EV(SALE_RECORDED), item.id, req->listing_id, &sale.msg->base, ev_sale)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(SOLD), .organization_id = org(call),
                                      .listing_id = req->listing_id, .sale_id = id,
                                      .price_fen = req->price_fen, .detail = detail,
@@ -913,7 +904,7 @@ static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufC
   if ((rv = listing_store_appraisal_insert(pg, &an)) ||
       (rv = listing_store_appraisal_get(pg, ring(call), call->arena, id, 0, &masked, ref)) ||
       (rv = emit(call, pg, EV(APPRAISAL_ATTACHED), item.id, req->listing_id, &masked->base, ev)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(APPRAISED), .organization_id = org(call),
                                      .listing_id = req->listing_id, .appraisal_id = id,
                                      .price_fen = req->appraised_value_fen,
@@ -977,7 +968,7 @@ static int do_report_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   registry__v1__report_stolen_response__init(r);
   if (rv || (rv = items_set_status(pg, &item, IS(STOLEN))) ||
       (rv = items_event(pg, ring(call), call->arena, EV(STOLEN_REPORTED), org(call), item.id, ev)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(STOLEN_REPORTED), .organization_id = org(call),
                                      .detail = s->report_ref, .event_id = ev})) ||
       (rv = items_suspend_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN, NULL,
@@ -1024,7 +1015,7 @@ static int do_clear_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   registry__v1__clear_stolen_response__init(r);
   if (rv || (rv = items_set_status(pg, &item, IS(ACTIVE))) ||
       (rv = items_event(pg, ring(call), call->arena, EV(STOLEN_CLEARED), org(call), item.id, ev)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(STOLEN_CLEARED), .organization_id = org(call),
                                      .detail = ref, .event_id = ev})) ||
       (rv = items_release_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN,
@@ -1090,7 +1081,7 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   int from = (int)l.msg->status;
   if (listing_rules_transition(from, LS(TAKEN_DOWN), LISTING_BY_INSPECTOR) != 0)
     return refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be taken down",
-                  status_name(from));
+                  items_listing_status_name(from));
   listing_change c = {.price_fen = -1, .status = LS(TAKEN_DOWN), .status_detail = req->reason,
                       .at_us = pg_tx_time_us(pg)};
   char ev[IDS_MAX];
@@ -1099,7 +1090,7 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   registry__v1__take_down_listing_response__init(r);
   if ((rv = listing_store_update(pg, req->listing_id, &c)) ||
       (rv = emit_listing(call, pg, EV(LISTING_TAKEN_DOWN), req->listing_id, NULL, ev)) ||
-      (rv = history(pg, item.id,
+      (rv = items_history_add(pg, item.id,
                     &(items_history){.kind = HK(TAKEN_DOWN), .organization_id = org(call),
                                      .listing_id = req->listing_id, .price_fen = l.msg->price_fen,
                                      .detail = req->reason, .event_id = ev})) ||

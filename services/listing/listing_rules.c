@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "services/core/ident.h"
+#include "services/core/ids.h"
 #include "services/core/text.h"
 #include "services/listing/listing.h"
 
@@ -201,8 +202,12 @@ int listing_rules_check_register(Registry__V1__RegisterItemRequest *req, clock_d
 
 /* Ids are opaque and server-assigned: the store answers NOT_FOUND for an
  * unknown one, so here only presence and the short-text limits. */
+/* A registry id (itm_…, lst_…): never longer than the registry makes
+ * them (IDS_MAX), so a longer one is refused here, by name, rather than
+ * cut to size and reported NOT_FOUND as another id. */
 static int check_id(const char *s, const char *field, int required, listing_violation *v) {
-  return check_text(s, field, required, SHORT, v);
+  if (check_text(s, field, required, SHORT, v)) return REG_EINVAL;
+  return s && strlen(s) >= IDS_MAX ? fail(v, field, "is not a registry id (too long)") : 0;
 }
 
 int listing_rules_check_create(Registry__V1__CreateListingRequest *req, listing_violation *v) {
