@@ -33,6 +33,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../ops/lib.sh
 . "$HERE/../../ops/lib.sh"   # ROOT, VAR, say, die, install_packages, build, pg_*, redis_*
+# shellcheck source=bench_lib.sh
+. "$HERE/bench_lib.sh"      # bench_results, tool, bench_servers
 
 PY=/usr/bin/python3          # Debian's, which has python3-grpcio
 TOOL="$HERE/log_bench.py"
@@ -83,26 +85,10 @@ fi
 REGISTRYD="$BUILD/services/registryd"
 [ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
 
-OUT="$VAR/$INST/results/$(date +%Y%m%d-%H%M%S)"
-RESULTS="$OUT/results.jsonl"
-mkdir -p "$OUT/pygen"
-# The Python message modules, as tests/interop/CMakeLists.txt makes them.
-protoc --python_out="$OUT/pygen" -I "$ROOT/proto" -I /usr/share/grpc-proto -I /usr/include \
-  "$ROOT"/proto/registry/v1/*.proto
-export PYTHONPATH="$OUT/pygen" PYTHONDONTWRITEBYTECODE=1
-tool() { "$PY" "$TOOL" --results "$RESULTS" "$@"; }
+bench_results
 
 # -- servers --------------------------------------------------------------------
-# Never reuse what listens on our ports: ops/lib.sh's redis_start would adopt
-# a foreign Redis (which we then flush and shut down).
-for p in "$PORT" "$MPORT"; do port_free "$p" || die "port $p is in use (set LOG_BENCH_PORT)"; done
-port_free "$PG_PORT" || die "port $PG_PORT is in use (set LOG_BENCH_PG_PORT)"
-port_free "$REDIS_PORT" || die "port $REDIS_PORT is in use (set LOG_BENCH_REDIS_PORT)"
-
-say "private PostgreSQL :$PG_PORT and Redis :$REDIS_PORT under $VAR/$INST"
-PG_UP=1; pg_start "$INST" "$PG_PORT" shared_preload_libraries=pg_stat_statements
-REDIS_UP=1; redis_start "$INST" "$REDIS_PORT"
-PG_PID=$(head -1 "$(pg_dir "$INST")/postmaster.pid")
+bench_servers LOG_BENCH
 REDIS_PID=$(cat "$VAR/$INST/redis/redis.pid")
 CONNINFO="host=127.0.0.1 port=$PG_PORT user=registry dbname=registry"
 master_key "$VAR/$INST/master.key"
