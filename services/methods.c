@@ -9,10 +9,12 @@
 #include "registry/v1/listing.pb-c.h"
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
+#include "registry/v1/wipe.pb-c.h"
 #include "services/listing/listing_rpc.h"
 #include "services/log/log_rpc.h"
 #include "services/log/log_watch.h"
 #include "services/org/org_rpc.h"
+#include "services/wipe/wipe_rpc.h"
 
 #define ROLE(r) (1u << REGISTRY__V1__ROLE__ROLE_##r)
 #define ANY_CALLER 0u
@@ -89,5 +91,15 @@ const rpc_method registry_methods[] = {
           ROLE(INSPECTOR)),
     UNARY(ListingService, RegisterMarket, register_market, listing_rpc_register_market,
           ROLE(PLATFORM) | ROLE(INSPECTOR) | ROLE(ADMIN)),
+
+    /* WipeService (SPEC §4.3): certificates hold no personal data in clear,
+     * so every caller may read them and anyone verify them */
+    UNARY(WipeService, SubmitWipe, submit_wipe, wipe_rpc_submit_wipe,
+          ROLE(WIPER)), /* + a valid DATA_WIPE qualification */
+    UNARY(WipeService, GetCertificate, get_certificate, wipe_rpc_get_certificate, ANY_CALLER),
+    UNARY(WipeService, ListCertificates, list_certificates, wipe_rpc_list_certificates, ANY_CALLER),
+    PUBLIC(WipeService, VerifyCertificate, verify_certificate, wipe_rpc_verify_certificate),
+    UNARY(WipeService, RevokeCertificate, revoke_certificate, wipe_rpc_revoke_certificate,
+          ROLE(WIPER) | ROLE(INSPECTOR)), /* the issuer; INSPECTOR any */
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

@@ -124,3 +124,11 @@ char *arena_printf(arena *a, const char *fmt, ...) {
 size_t arena_used(const arena *a) { return a->total; }
 
 ProtobufCAllocator *arena_allocator(arena *a) { return &a->alloc; }
+
+uint8_t *arena_pack(arena *a, const ProtobufCMessage *m, size_t *len) {
+  size_t n = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = arena_alloc(a, n ? n : 1);
+  if (!buf) return NULL;
+  *len = protobuf_c_message_pack(m, buf);
+  return buf;
+}

@@ -7,6 +7,7 @@
 #define REG_BASE_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
 typedef struct arena arena;
@@ -28,5 +29,8 @@ size_t arena_used(const arena *a);
  * *__unpack so that the decoded message dies with the arena. Valid as long
  * as the arena. */
 ProtobufCAllocator *arena_allocator(arena *a);
+
+/* The message packed into the arena: *len bytes; NULL when out of memory. */
+uint8_t *arena_pack(arena *a, const ProtobufCMessage *m, size_t *len);
 
 #endif

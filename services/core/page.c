@@ -3,6 +3,8 @@
  */
 #include "services/core/page.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/ptoken.h"
@@ -36,4 +38,19 @@ int page_next_token(const uint8_t key[32], const page_req *p, const char *last_c
   if (len == 0 || len > PAGE_CURSOR_MAX) return REG_ERANGE;
   return ptoken_encode(key, p->filter_hash, (const uint8_t *)last_cursor, len, out,
                        PAGE_TOKEN_MAX);
+}
+
+char *page_cursor(arena *a, int64_t us, const char *id) {
+  return arena_printf(a, "%lld/%s", (long long)us, id);
+}
+
+int page_cursor_parse(const char *cursor, int64_t *us, const char **id) {
+  char *end = NULL;
+  if (!cursor || !*cursor) return REG_EINVAL;
+  errno = 0;
+  long long v = strtoll(cursor, &end, 10);
+  if (errno || !end || end == cursor || *end != '/' || !end[1]) return REG_EINVAL;
+  *us = v;
+  *id = end + 1;
+  return 0;
 }

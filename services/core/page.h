@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "services/base/arena.h"
 #include "services/base/err.h"
 
 #define PAGE_TOKEN_MAX 512
@@ -32,5 +33,11 @@ int page_begin(const uint8_t key[32], int32_t page_size, const char *token,
 /* The token for the page after `last_cursor` into out[PAGE_TOKEN_MAX]. */
 int page_next_token(const uint8_t key[32], const page_req *p, const char *last_cursor,
                     char *out) REG_MUST_CHECK;
+
+/* The cursor of lists ordered by (time, id): "<µs>/<id>" (arena; NULL when
+ * out of memory), and its parts back: *id points into `cursor`. Parsing
+ * is REG_EINVAL for anything else. */
+char *page_cursor(arena *a, int64_t us, const char *id);
+int page_cursor_parse(const char *cursor, int64_t *us, const char **id) REG_MUST_CHECK;
 
 #endif

@@ -116,7 +116,7 @@ int listing_rules_flip_refused(int flips_this_year);
 /* ---- gates of CreateListing (listing_gates.c) ---- */
 
 /* What a gate sees: the locked item, the checked request, the sealed
- * seller, the calling platform. */
+ * seller, the calling platform; and the one thing a gate hands back. */
 typedef struct listing_gate_ctx {
   rpc_call *call;
   pg_conn *pg;
@@ -125,14 +125,21 @@ typedef struct listing_gate_ctx {
   const party_sealed *seller;
   const listing_scrap_table *scrap;
   clock_day today;
+  /* out, IDS_MAX (48) bytes, "" on entry: the wipe certificate the listing
+   * records — the one the request names, or the one WIPE_CERTIFICATE_REQUIRED
+   * found on file — so that its revocation suspends the listing */
+  char *certificate_id;
 } listing_gate_ctx;
 /* 0: passes; -1: refused, call->status set (FAILED_PRECONDITION with the
- * reason); a REG_* storage error. */
+ * reason, or NOT_FOUND for a named certificate that does not exist); a
+ * REG_* storage error. */
 typedef int (*listing_gate_fn)(const listing_gate_ctx *ctx);
 /* NULL-terminated, in the order they are asked: ITEM_SCRAPPED,
- * ITEM_STOLEN, PAST_SCRAPPING_AGE; WIPE_CERTIFICATE_REQUIRED (wipe issue)
- * and SELLER_BLACKLISTED (credit issue) join here. ALREADY_LISTED is the
- * store's (a unique index settles races). */
+ * ITEM_STOLEN, PAST_SCRAPPING_AGE, WIPE_CERTIFICATE_REQUIRED (a named
+ * certificate must vouch for the item, services/core/certs.h; an
+ * electronic item with storage needs one named or on file); SELLER_BLACKLISTED
+ * (credit issue) joins here. ALREADY_LISTED is the store's (a unique index
+ * settles races). */
 extern const listing_gate_fn listing_gates[];
 
 /* ---- store (listing_store.c) ---- */

@@ -4,10 +4,14 @@
  * handler asks them in the order of listing_gates[] on the locked item.
  * A later issue adds its refusal by adding a function to the table, not by
  * touching the handler. ALREADY_LISTED is not here: a unique index in the
- * store settles it, races included.
+ * store settles it, races included. One gate also hands something back:
+ * WIPE_CERTIFICATE_REQUIRED names the certificate the listing records.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "services/core/certs.h"
+#include "services/core/ids.h"
 #include "services/listing/listing.h"
 
 /* The item carries a scrapped-vehicle recycling certificate (a
@@ -52,13 +56,47 @@ static int gate_scrapping_age(const listing_gate_ctx *ctx) {
   return -1;
 }
 
+/* A certificate the request names must vouch for the item
+ * (services/core/certs.h: names it, unrevoked, issued after its most
+ * recent sale, verifies), whatever the item; unknown → NOT_FOUND. With
+ * none named, an electronic item with storage takes the newest certificate
+ * on file that vouches; none → refused. The certificate that passed goes
+ * to ctx->certificate_id for the listing to record. */
+static int gate_wipe_certificate(const listing_gate_ctx *ctx) {
+  const items_row *it = ctx->item;
+  const char *named = ctx->req->wipe_certificate_id;
+  if (named && *named) {
+    const char *why = NULL;
+    int rv = certs_vouches(ctx->pg, named, it->id, &why);
+    if (rv == REG_ENOTFOUND)
+      return rpc_fail(&ctx->call->status, RPC_NOT_FOUND, "certificate %s not found", named);
+    if (rv == REG_EPERM)
+      return rpc_fail_reason(&ctx->call->status, RPC_FAILED_PRECONDITION,
+                             "WIPE_CERTIFICATE_REQUIRED", "certificate %s %s", named, why);
+    if (rv != 0) return rv;
+    if (ctx->certificate_id) /* shorter than IDS_MAX: the rules checked it */
+      snprintf(ctx->certificate_id, IDS_MAX, "%s", named);
+    return 0;
+  }
+  if (it->kind != REGISTRY__V1__ITEM_KIND__ITEM_KIND_ELECTRONIC || it->storage_bytes <= 0)
+    return 0;
+  char found[IDS_MAX];
+  int rv = certs_on_file(ctx->pg, it->id, found);
+  if (rv == REG_ENOTFOUND)
+    return rpc_fail_reason(&ctx->call->status, RPC_FAILED_PRECONDITION,
+                           "WIPE_CERTIFICATE_REQUIRED",
+                           "electronics with storage need a valid wipe certificate issued after "
+                           "the item's most recent sale");
+  if (rv != 0) return rv;
+  if (ctx->certificate_id) memcpy(ctx->certificate_id, found, sizeof(found));
+  return 0;
+}
+
 const listing_gate_fn listing_gates[] = {
     gate_scrapped,
     gate_stolen,
     gate_scrapping_age,
-    /* WIPE_CERTIFICATE_REQUIRED (the wipe issue) goes here: electronics
-     * with storage_bytes > 0 need a valid, unrevoked certificate for the
-     * item issued after its most recent sale. */
+    gate_wipe_certificate,
     /* SELLER_BLACKLISTED (the credit issue) goes here: the seller is on
      * the serious-dishonesty list. */
     NULL,

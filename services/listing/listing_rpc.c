@@ -22,6 +22,7 @@
 #include "services/core/access_log.h"
 #include "services/core/app.h"
 #include "services/core/auth.h"
+#include "services/core/certs.h"
 #include "services/core/events.h"
 #include "services/core/ids.h"
 #include "services/core/items.h"
@@ -75,7 +76,7 @@ static int is_final(int s) { return s == LS(SOLD) || s == LS(WITHDRAWN) || s == 
 static int emit(rpc_call *call, pg_conn *pg, int type, const char *item_id,
                 const char *listing_id, const ProtobufCMessage *record, char ev[IDS_MAX]) {
   size_t len = 0;
-  uint8_t *buf = listing_pack(call->arena, record, &len);
+  uint8_t *buf = arena_pack(call->arena, record, &len);
   if (!buf) return REG_ENOMEM;
   event_refs refs = {.item_id = item_id, .listing_id = listing_id};
   return events_append(pg, type, org(call), &refs, buf, len, ev);
@@ -400,12 +401,13 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   party_sealed seller;
   if ((rv = party_seal(ring(call), call->arena, req->seller, "listings", "seller", id, &seller)))
     return rv;
-  listing_gate_ctx g = {call, pg, &item, req, &seller, listing_scrap(), clock_today_cst()};
+  char cert[IDS_MAX] = "";
+  listing_gate_ctx g = {call, pg, &item, req, &seller, listing_scrap(), clock_today_cst(), cert};
   for (size_t i = 0; listing_gates[i]; i++)
     if ((rv = listing_gates[i](&g)) != 0) return rv;
 
   int64_t at = pg_tx_time_us(pg);
-  listing_new ln = {id, item.id, org(call), item.kind, &seller, req, at};
+  listing_new ln = {id, item.id, org(call), item.kind, &seller, req, at, cert[0] ? cert : NULL};
   listing_rec rec;
   rv = listing_store_insert(pg, ring(call), call->arena, &ln, &rec);
   if (rv == REG_EEXIST)
@@ -477,8 +479,8 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
     if (from == LS(SUSPENDED) && to == LS(ACTIVE)) {
       if (item.status == IS(STOLEN))
         return refuse(call, "ITEM_STOLEN", "item %s is still reported stolen", item.id);
-      /* a revoked certificate blocks until a new one is named (the wipe
-       * service checks its validity when it plugs in here) */
+      /* a revoked certificate blocks until a new one is named (which must
+       * vouch for the item: checked below) */
       if ((susp & ITEMS_SUSPENDED_CERTIFICATE) && !c.wipe_certificate_id)
         return refuse(call, "WIPE_CERTIFICATE_REQUIRED",
                       "the listing's wipe certificate was revoked; name a new one in wipe_certificate_id");
@@ -492,6 +494,17 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   } else if (change && is_final(from)) {
     return refuse(call, "LISTING_CLOSED", "listing %s is %s and cannot change", req->listing_id,
                   items_listing_status_name(from));
+  }
+  if (c.wipe_certificate_id) {
+    /* a newly named certificate must vouch for the item (services/core/
+     * certs.h), as at CreateListing */
+    const char *why = NULL;
+    rv = certs_vouches(pg, c.wipe_certificate_id, item.id, &why);
+    if (rv == REG_ENOTFOUND) return not_found(call, "certificate", c.wipe_certificate_id);
+    if (rv == REG_EPERM)
+      return refuse(call, "WIPE_CERTIFICATE_REQUIRED", "certificate %s %s",
+                    c.wipe_certificate_id, why);
+    if (rv != 0) return rv;
   }
 
   Registry__V1__UpdateListingResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -754,7 +767,7 @@ static int do_list_listings(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   if (more && n) {
     const Registry__V1__Listing *last = ls[n - 1];
     if (!(r->next_page_token =
-              next_token(call, &c->page, listing_store_cursor(call->arena, last->created_at, last->id))))
+              next_token(call, &c->page, page_cursor(call->arena, pbtime_us(last->created_at), last->id))))
       return REG_ENOMEM;
   }
   *resp = &r->base;
@@ -839,7 +852,7 @@ static int do_list_sales(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   if (more && n) {
     const Registry__V1__Sale *last = ss[n - 1];
     if (!(r->next_page_token =
-              next_token(call, &c->page, listing_store_cursor(call->arena, last->created_at, last->id))))
+              next_token(call, &c->page, page_cursor(call->arena, pbtime_us(last->created_at), last->id))))
       return REG_ENOMEM;
   }
   *resp = &r->base;

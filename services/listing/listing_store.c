@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "services/core/items.h"
+#include "services/core/page.h"
 #include "services/core/pbtime.h"
 
 /* A timestamptz from a µs parameter, and a timestamptz column as µs. */
@@ -24,14 +25,6 @@ static char *dupv(arena *a, const PGresult *r, int row, int col) {
 
 static const char *nz(const char *s) { return s ? s : ""; }
 static const char *null_if_empty(const char *s) { return s && *s ? s : NULL; }
-
-uint8_t *listing_pack(arena *a, const ProtobufCMessage *m, size_t *len) {
-  size_t n = protobuf_c_message_get_packed_size(m);
-  uint8_t *buf = arena_alloc(a, n ? n : 1);
-  if (!buf) return NULL;
-  *len = protobuf_c_message_pack(m, buf);
-  return buf;
-}
 
 /* A bytea column decoded into the arena (*out, *len). */
 static int bytea_dup(arena *a, const PGresult *r, int row, int col, uint8_t **out, size_t *len) {
@@ -54,18 +47,6 @@ static int ref_get(const PGresult *r, int row, int col, uint8_t out[32], size_t 
 }
 
 /* "<µs>/<id>" → parts; REG_EINVAL when malformed. */
-static int cursor_parse(const char *cursor, long long *us, const char **id) {
-  char *end = NULL;
-  *us = strtoll(cursor, &end, 10);
-  if (!end || end == cursor || *end != '/' || !end[1]) return REG_EINVAL;
-  *id = end + 1;
-  return 0;
-}
-
-char *listing_store_cursor(arena *a, const Google__Protobuf__Timestamp *created_at,
-                           const char *id) {
-  return arena_printf(a, "%lld/%s", (long long)pbtime_us(created_at), id);
-}
 
 /* ---- listings ---- */
 
@@ -134,7 +115,7 @@ int listing_store_insert(pg_conn *pg, const pii_keyring *ring, arena *a, const l
   pg_params_text(&p, nz(q->stall_no));
   pg_params_text(&p, nz(q->condition_grade));
   pg_params_text(&p, null_if_empty(q->appraisal_id));
-  pg_params_text(&p, nz(q->wipe_certificate_id));
+  pg_params_text(&p, nz(l->wipe_certificate_id ? l->wipe_certificate_id : q->wipe_certificate_id));
   pg_params_text(&p, nz(q->platform_listing_ref));
   pg_params_int(&p, q->mileage_km);
   pg_params_int(&p, l->at_us);
@@ -251,9 +232,9 @@ int listing_store_withdraw_others(pg_conn *pg, arena *a, const char *item_id,
 
 int listing_store_list(pg_conn *pg, const pii_keyring *ring, arena *a, const listing_filter *f,
                        int unmasked, int limit, listing_rec **out, size_t *n, int *more) {
-  long long after_us = 0;
+  int64_t after_us = 0;
   const char *after_id = NULL;
-  if (f->cursor && *f->cursor && cursor_parse(f->cursor, &after_us, &after_id) != 0)
+  if (f->cursor && *f->cursor && page_cursor_parse(f->cursor, &after_us, &after_id) != 0)
     return REG_EINVAL;
   pg_params p;
   pg_params_init(&p);
@@ -440,9 +421,9 @@ int listing_store_flips_in_year(pg_conn *pg, const uint8_t ref[32], int year, in
 
 int listing_store_sale_list(pg_conn *pg, const pii_keyring *ring, arena *a, const sale_filter *f,
                             int unmasked, int limit, sale_rec **out, size_t *n, int *more) {
-  long long after_us = 0;
+  int64_t after_us = 0;
   const char *after_id = NULL;
-  if (f->cursor && *f->cursor && cursor_parse(f->cursor, &after_us, &after_id) != 0)
+  if (f->cursor && *f->cursor && page_cursor_parse(f->cursor, &after_us, &after_id) != 0)
     return REG_EINVAL;
   char from[11], to[11];
   clock_day_format(f->from, from);

@@ -42,13 +42,16 @@ typedef struct listing_rec {
   int suspended_for;        /* bits ITEMS_SUSPENDED_* */
 } listing_rec;
 
-/* A new listing: the checked request, its sealed seller and the caller. */
+/* A new listing: the checked request, its sealed seller and the caller.
+ * wipe_certificate_id, when not NULL, is recorded instead of the
+ * request's (the certificate the gate found on file). */
 typedef struct listing_new {
   const char *id, *item_id, *platform_id;
   int item_kind;
   const party_sealed *seller;
   const Registry__V1__CreateListingRequest *req;
   int64_t at_us;
+  const char *wipe_certificate_id;
 } listing_new;
 
 /* Inserts an ACTIVE listing and returns it as a non-inspector sees it
@@ -89,7 +92,7 @@ int listing_store_withdraw_others(pg_conn *pg, arena *a, const char *item_id,
                                   size_t *n) REG_MUST_CHECK;
 
 /* Filters of ListListings; zero / NULL: any. The cursor is
- * listing_store_cursor's of the last row of the page before. */
+ * page_cursor's (services/core/page.h) of the last row of the page before. */
 typedef struct listing_filter {
   int status, kind;
   const char *platform_id, *market_id, *item_id;
@@ -103,9 +106,6 @@ typedef struct listing_filter {
 int listing_store_list(pg_conn *pg, const pii_keyring *ring, arena *a, const listing_filter *f,
                        int unmasked, int limit, listing_rec **out, size_t *n,
                        int *more) REG_MUST_CHECK;
-/* The cursor after a listing or a sale: "<created_at µs>/<id>" (arena). */
-char *listing_store_cursor(arena *a, const Google__Protobuf__Timestamp *created_at,
-                           const char *id);
 
 /* ---- sales ---- */
 
@@ -202,8 +202,5 @@ int listing_store_stolen_clear(pg_conn *pg, arena *a, const char *item_id,
 int listing_store_history(pg_conn *pg, arena *a, const char *item_id,
                           Registry__V1__HistoryEntry ***out, size_t *n,
                           int *truncated) REG_MUST_CHECK;
-
-/* Packs a message into the arena (event records); NULL when full. */
-uint8_t *listing_pack(arena *a, const ProtobufCMessage *m, size_t *len);
 
 #endif

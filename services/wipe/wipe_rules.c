@@ -267,6 +267,7 @@ int wipe_rules_check_submit(Registry__V1__SubmitWipeRequest *req, int64_t now_us
    * and always named. */
   if (check_text(req->tool_name, "tool_name", 1, v)) return REG_EINVAL;
   if (check_text(req->tool_version, "tool_version", 0, v)) return REG_EINVAL;
+  text_trim(req->operator_name); /* one name, one operator_ref */
   if (check_text(req->operator_name, "operator_name", 1, v)) return REG_EINVAL;
   if (check_times(req, now_us, v)) return REG_EINVAL;
   if (check_enum((int)req->destination, DS(REUSE), DS(EXPORT), "destination", v)) return REG_EINVAL;
