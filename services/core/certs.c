@@ -64,7 +64,43 @@ static int bytea_arena(arena *a, const PGresult *r, int row, int col, ProtobufCB
   return 0;
 }
 
-/* ---- certs_get ---- */
+/* ---- certs_get, certs_list ---- */
+
+#define CERT_COLS                                                                    \
+  "c.id, c.body, c.signature, c.key_id, c.event_id, le.log_index, "                  \
+  "r.certificate_id IS NOT NULL, coalesce(r.reason, ''), c.item_id, c.issuer_id, "   \
+  PG_US("c.issued_at") " "                                                           \
+  "FROM certificates c "                                                             \
+  "LEFT JOIN certificate_revocations r ON r.certificate_id = c.id "                  \
+  "LEFT JOIN events e ON e.event_id = c.event_id "                                   \
+  "LEFT JOIN log_entries le ON le.event_row = e.id "
+
+/* Row i of a CERT_COLS result into the arena. */
+static int cert_from_row(arena *a, const PGresult *r, int i, certs_rec *out) {
+  certs_rec rec;
+  memset(&rec, 0, sizeof(rec));
+  Registry__V1__Certificate *m = arena_alloc(a, sizeof(*m));
+  if (!m) return REG_ENOMEM;
+  registry__v1__certificate__init(m);
+  int rv;
+  if ((rv = bytea_arena(a, r, i, 1, &m->body)) != 0 ||
+      (rv = bytea_arena(a, r, i, 2, &m->signature)) != 0 ||
+      (rv = copy_col(r, i, 8, rec.item_id, sizeof(rec.item_id))) != 0 ||
+      (rv = copy_col(r, i, 9, rec.issuer_id, sizeof(rec.issuer_id))) != 0)
+    return rv;
+  m->id = arena_strdup(a, nz(pg_val(r, i, 0)));
+  m->key_id = arena_strdup(a, nz(pg_val(r, i, 3)));
+  m->event_id = arena_strdup(a, nz(pg_val(r, i, 4)));
+  m->sequenced = pg_val(r, i, 5) != NULL;
+  m->log_index = pg_int(r, i, 5);
+  m->revoked = pg_bool(r, i, 6);
+  m->revoked_reason = arena_strdup(a, nz(pg_val(r, i, 7)));
+  rec.issued_at_us = pg_int(r, i, 10);
+  if (!m->id || !m->key_id || !m->event_id || !m->revoked_reason) return REG_ENOMEM;
+  rec.msg = m;
+  *out = rec;
+  return 0;
+}
 
 int certs_get(pg_conn *pg, arena *a, const char *id, certs_rec *out) {
   if (!pg || !a || !id || !out) return REG_EINVAL;
@@ -72,51 +108,51 @@ int certs_get(pg_conn *pg, arena *a, const char *id, certs_rec *out) {
   pg_params_init(&p);
   pg_params_text(&p, id);
   PGresult *r = NULL;
-  int rv = pg_query(pg,
-                    "SELECT c.id, c.body, c.signature, c.key_id, c.event_id, le.log_index, "
-                    "r.certificate_id IS NOT NULL, coalesce(r.reason, ''), c.item_id, "
-                    "c.issuer_id, " PG_US("c.issued_at") " "
-                    "FROM certificates c "
-                    "LEFT JOIN certificate_revocations r ON r.certificate_id = c.id "
-                    "LEFT JOIN events e ON e.event_id = c.event_id "
-                    "LEFT JOIN log_entries le ON le.event_row = e.id "
-                    "WHERE c.id = $1",
-                    &p, &r);
+  int rv = pg_query(pg, "SELECT " CERT_COLS "WHERE c.id = $1", &p, &r);
   if (rv != 0) return rv;
-  certs_rec rec;
-  memset(&rec, 0, sizeof(rec));
-  Registry__V1__Certificate *m = NULL;
-  if (PQntuples(r) != 1) {
-    rv = REG_ENOTFOUND;
-    goto out;
-  }
-  if (!(m = arena_alloc(a, sizeof(*m)))) {
-    rv = REG_ENOMEM;
-    goto out;
-  }
-  registry__v1__certificate__init(m);
-  if ((rv = bytea_arena(a, r, 0, 1, &m->body)) != 0 ||
-      (rv = bytea_arena(a, r, 0, 2, &m->signature)) != 0 ||
-      (rv = copy_col(r, 0, 8, rec.item_id, sizeof(rec.item_id))) != 0 ||
-      (rv = copy_col(r, 0, 9, rec.issuer_id, sizeof(rec.issuer_id))) != 0)
-    goto out;
-  m->id = arena_strdup(a, nz(pg_val(r, 0, 0)));
-  m->key_id = arena_strdup(a, nz(pg_val(r, 0, 3)));
-  m->event_id = arena_strdup(a, nz(pg_val(r, 0, 4)));
-  m->sequenced = pg_val(r, 0, 5) != NULL;
-  m->log_index = pg_int(r, 0, 5);
-  m->revoked = pg_bool(r, 0, 6);
-  m->revoked_reason = arena_strdup(a, nz(pg_val(r, 0, 7)));
-  rec.issued_at_us = pg_int(r, 0, 10);
-  if (!m->id || !m->key_id || !m->event_id || !m->revoked_reason) {
-    rv = REG_ENOMEM;
-    goto out;
-  }
-  rec.msg = m;
-  *out = rec;
-out:
+  rv = PQntuples(r) == 1 ? cert_from_row(a, r, 0, out) : REG_ENOTFOUND;
   PQclear(r);
   return rv;
+}
+
+static const char *null_if_empty(const char *s) { return s && *s ? s : NULL; }
+
+int certs_list(pg_conn *pg, arena *a, const certs_filter *f, int limit, certs_rec **out,
+               size_t *n, int *more) {
+  if (!pg || !a || !f || limit <= 0 || !out || !n || !more) return REG_EINVAL;
+  pg_params p;
+  pg_params_init(&p);
+  pg_params_text(&p, null_if_empty(f->item_id));
+  pg_params_text(&p, null_if_empty(f->imei));
+  pg_params_text(&p, null_if_empty(f->serial_no));
+  pg_params_text(&p, null_if_empty(f->issuer_id));
+  if (f->after_id) pg_params_int(&p, f->after_us);
+  else pg_params_null(&p);
+  pg_params_text(&p, f->after_id);
+  pg_params_int(&p, (int64_t)limit + 1);
+  PGresult *r = NULL;
+  int rv = pg_query_planned(
+      pg,
+      "SELECT " CERT_COLS
+      "WHERE ($1::text IS NULL OR c.item_id = $1) "
+      "AND ($2::text IS NULL OR c.item_id = (SELECT id FROM items WHERE imei = $2)) "
+      "AND ($3::text IS NULL OR c.item_id IN (SELECT id FROM items WHERE serial_no = $3)) "
+      "AND ($4::text IS NULL OR c.issuer_id = $4) "
+      "AND ($5::int8 IS NULL OR (c.issued_at, c.id) > (" PG_TS(5) ", $6::text)) "
+      "ORDER BY c.issued_at, c.id LIMIT $7",
+      &p, &r);
+  if (rv != 0) return rv;
+  size_t rows = (size_t)PQntuples(r);
+  size_t k = rows > (size_t)limit ? (size_t)limit : rows;
+  certs_rec *recs = arena_calloc(a, k + 1, sizeof(*recs));
+  if (!recs) rv = REG_ENOMEM;
+  for (size_t i = 0; rv == 0 && i < k; i++) rv = cert_from_row(a, r, (int)i, &recs[i]);
+  PQclear(r);
+  if (rv != 0) return rv;
+  *out = recs;
+  *n = k;
+  *more = rows > k;
+  return 0;
 }
 
 /* ---- certs_keys ---- */

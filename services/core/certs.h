@@ -41,6 +41,18 @@ typedef struct certs_rec {
 /* Loads certificate `id` into the arena. REG_ENOTFOUND. */
 int certs_get(pg_conn *pg, arena *a, const char *id, certs_rec *out) REG_MUST_CHECK;
 
+/* Filters of ListCertificates; NULL or "": any. after_id (with after_us):
+ * the page starts after that (issued_at, id). */
+typedef struct certs_filter {
+  const char *item_id, *imei, *serial_no, *issuer_id;
+  int64_t after_us;
+  const char *after_id;
+} certs_filter;
+/* A page ordered by (issued_at, id): at most `limit` records in the arena,
+ * *more when further ones exist. */
+int certs_list(pg_conn *pg, arena *a, const certs_filter *f, int limit, certs_rec **out,
+               size_t *n, int *more) REG_MUST_CHECK;
+
 /* Every CERTIFICATE verification key (current and retired) for
  * wipe_cert_verify, in the arena. */
 int certs_keys(pg_conn *pg, arena *a, wipe_cert_key **keys, size_t *n) REG_MUST_CHECK;

@@ -357,49 +357,23 @@ typedef struct list_arg {
 
 static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   list_arg *c = arg;
-  int64_t after_us = 0;
-  const char *after_id = NULL;
-  if (c->page.cursor[0] && page_cursor_parse(c->page.cursor, &after_us, &after_id) != 0)
+  certs_filter f = {c->item_id, c->imei, c->serial_no, c->issuer_id, 0, NULL};
+  if (c->page.cursor[0] && page_cursor_parse(c->page.cursor, &f.after_us, &f.after_id) != 0)
     return rpc_fail_field(&call->status, "page_token", "invalid page_token");
-  pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, c->item_id);
-  pg_params_text(&p, c->imei);
-  pg_params_text(&p, c->serial_no);
-  pg_params_text(&p, c->issuer_id);
-  if (after_id) pg_params_int(&p, after_us);
-  else pg_params_null(&p);
-  pg_params_text(&p, after_id);
-  pg_params_int(&p, (int64_t)c->page.size + 1);
-  PGresult *r = NULL;
-  int rv = pg_query_planned(
-      pg,
-      "SELECT c.id FROM certificates c "
-      "WHERE ($1::text IS NULL OR c.item_id = $1) "
-      "AND ($2::text IS NULL OR c.item_id = (SELECT id FROM items WHERE imei = $2)) "
-      "AND ($3::text IS NULL OR c.item_id IN (SELECT id FROM items WHERE serial_no = $3)) "
-      "AND ($4::text IS NULL OR c.issuer_id = $4) "
-      "AND ($5::int8 IS NULL OR (c.issued_at, c.id) > (" PG_TS(5) ", $6::text)) "
-      "ORDER BY c.issued_at, c.id LIMIT $7",
-      &p, &r);
+  certs_rec *recs = NULL;
+  size_t n = 0;
+  int more = 0;
+  int rv = certs_list(pg, call->arena, &f, c->page.size, &recs, &n, &more);
   if (rv != 0) return rv;
-  size_t rows = (size_t)PQntuples(r);
-  size_t n = rows > (size_t)c->page.size ? (size_t)c->page.size : rows;
   Registry__V1__ListCertificatesResponse *out = arena_alloc(call->arena, sizeof(*out));
   Registry__V1__Certificate **cs = arena_calloc(call->arena, n + 1, sizeof(*cs));
-  certs_rec last = {0};
-  if (!out || !cs) rv = REG_ENOMEM;
-  for (size_t i = 0; rv == 0 && i < n; i++) {
-    rv = certs_get(pg, call->arena, pg_val(r, (int)i, 0), &last);
-    if (rv == 0) cs[i] = last.msg;
-  }
-  PQclear(r);
-  if (rv != 0) return rv;
+  if (!out || !cs) return REG_ENOMEM;
   registry__v1__list_certificates_response__init(out);
+  for (size_t i = 0; i < n; i++) cs[i] = recs[i].msg;
   out->certificates = cs;
   out->n_certificates = n;
-  if (rows > n && n) {
-    char *cursor = page_cursor(call->arena, last.issued_at_us, last.msg->id);
+  if (more && n) {
+    char *cursor = page_cursor(call->arena, recs[n - 1].issued_at_us, recs[n - 1].msg->id);
     char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
     if (!cursor || !tok || page_next_token(call_app(call)->page_key, &c->page, cursor, tok) != 0)
       return REG_ENOMEM;
