@@ -6,6 +6,7 @@
  */
 #include "services/core/keystore.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -174,6 +175,38 @@ int keystore_signing_key(pg_conn *pg, const uint8_t master[32], int purpose,
   memcpy(key_id_out, kid, 9);
 out:
   PQclear(r);
+  return rv;
+}
+
+/* One guarded secret-key buffer per thread (keystore_sign). */
+static pthread_key_t sk_key;
+static pthread_once_t sk_once = PTHREAD_ONCE_INIT;
+static int sk_key_ok;
+
+static void sk_free(void *p) { sodium_free(p); }
+static void sk_key_make(void) { sk_key_ok = pthread_key_create(&sk_key, sk_free) == 0; }
+
+static uint8_t *thread_sk(void) {
+  if (pthread_once(&sk_once, sk_key_make) != 0 || !sk_key_ok) return NULL;
+  uint8_t *sk = pthread_getspecific(sk_key);
+  if (sk) return sk;
+  if (!(sk = sodium_malloc(64))) return NULL;
+  if (pthread_setspecific(sk_key, sk) != 0) {
+    sodium_free(sk);
+    return NULL;
+  }
+  return sk;
+}
+
+int keystore_sign(pg_conn *pg, const uint8_t master[32], int purpose, keystore_sign_fn sign,
+                  const uint8_t *msg, size_t len, uint8_t sig[64], char key_id_out[9]) {
+  if (!pg || !master || !sign || !sig || !key_id_out) return REG_EINVAL;
+  uint8_t *sk = thread_sk();
+  if (!sk) return REG_ENOMEM;
+  uint8_t pk[32];
+  int rv = keystore_signing_key(pg, master, purpose, sk, pk, key_id_out);
+  if (rv == 0) rv = sign(sk, msg, len, sig);
+  sodium_memzero(sk, 64);
   return rv;
 }
 

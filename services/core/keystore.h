@@ -38,6 +38,18 @@ int keystore_rotate(pg_conn *pg, const uint8_t master[32], const char *registry_
 int keystore_signing_key(pg_conn *pg, const uint8_t master[32], int purpose,
                          uint8_t *sk_out, uint8_t pk_out[32], char key_id_out[9]) REG_MUST_CHECK;
 
+/* Signs with the current key of a purpose without the caller holding the
+ * secret key: it is unwrapped into this thread's guarded buffer
+ * (sodium_malloc'd once per thread, freed when the thread ends), handed to
+ * `sign` (which prefixes its document's context, e.g. wipe_cert_sign) and
+ * wiped at once. A signature thus costs one query and no page mapping.
+ * sig: 64 bytes; key_id_out: 9. */
+typedef int (*keystore_sign_fn)(const uint8_t sk[64], const uint8_t *msg, size_t len,
+                                uint8_t sig[64]);
+int keystore_sign(pg_conn *pg, const uint8_t master[32], int purpose, keystore_sign_fn sign,
+                  const uint8_t *msg, size_t len, uint8_t sig[64],
+                  char key_id_out[9]) REG_MUST_CHECK;
+
 /* Loads every personal-data key into the ring. */
 int keystore_load_pii(pg_conn *pg, pii_keyring *ring) REG_MUST_CHECK;
 

@@ -197,17 +197,10 @@ static int issue(rpc_call *call, pg_conn *pg, const issue_ctx *x, Registry__V1__
   uint8_t *body = arena_pack(a, &b.base, &len);
   uint8_t *sig = arena_alloc(a, 64);
   if (!body || !sig) return REG_ENOMEM;
-
-  /* the secret key lives in guarded memory for the signature only */
-  uint8_t *sk = sodium_malloc(64);
-  uint8_t pk[32];
   char kid[9];
-  if (!sk) return REG_ENOMEM;
-  rv = keystore_signing_key(pg, call_app(call)->master_key, KEYSTORE_PURPOSE_CERTIFICATE, sk, pk,
-                            kid);
-  if (rv == 0) rv = wipe_cert_sign(sk, body, len, sig);
-  sodium_free(sk);
-  if (rv != 0) return rv;
+  if ((rv = keystore_sign(pg, call_app(call)->master_key, KEYSTORE_PURPOSE_CERTIFICATE,
+                          wipe_cert_sign, body, len, sig, kid)) != 0)
+    return rv;
 
   char ev[IDS_MAX];
   event_refs refs = {.item_id = x->item_id, .certificate_id = x->certificate_id};

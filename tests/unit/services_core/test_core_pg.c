@@ -51,6 +51,10 @@ static PGresult *q(const char *sql) {
   return r;
 }
 
+static int sign_ctx(const uint8_t sk[64], const uint8_t *m, size_t len, uint8_t sig[64]) {
+  return sig_sign(sk, "ctx\n", m, len, sig);
+}
+
 static void test_keystore(void **st) {
   (void)st;
   int created = -1;
@@ -105,6 +109,22 @@ static void test_keystore(void **st) {
   assert_int_equal(l->record_sha256.len, 32);
   registry__v1__log_leaf__free_unpacked(l, NULL);
   assert_int_equal(keystore_rotate(pg, master, "registry.test", 4, fresh), REG_EINVAL);
+
+  /* keystore_sign: the current key, through the document's own signer */
+  uint8_t sig[64], cur_pk[32];
+  uint8_t *cur = sodium_malloc(64);
+  assert_int_equal(keystore_signing_key(pg, master, 3, cur, cur_pk, old), 0);
+  sodium_free(cur);
+  for (int i = 0; i < 2; i++) { /* twice: the thread's buffer is reused */
+    memset(kid, 0, sizeof(kid));
+    assert_int_equal(keystore_sign(pg, master, 3, sign_ctx, (const uint8_t *)"doc", 3, sig, kid), 0);
+    assert_string_equal(kid, old);
+    assert_int_equal(sig_verify(cur_pk, "ctx\n", (const uint8_t *)"doc", 3, sig), 0);
+  }
+  assert_int_equal(keystore_sign(pg, other, 3, sign_ctx, (const uint8_t *)"doc", 3, sig, kid),
+                   REG_ECRYPTO);
+  assert_int_equal(keystore_sign(pg, master, 3, NULL, (const uint8_t *)"doc", 3, sig, kid),
+                   REG_EINVAL);
 
   pii_keyring *ring = NULL;
   assert_int_equal(pii_keyring_new(master, &ring), 0);
