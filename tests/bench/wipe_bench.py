@@ -1,0 +1,958 @@
+"""Helpers of tests/bench/wipe_bench.sh, the SubmitWipe benchmark (Debian's
+/usr/bin/python3; PYTHONPATH must hold the protoc --python_out modules of
+proto/). Each measuring command appends one JSON line to --results;
+`report` turns that file into the table.
+
+  orgs      --addr A --admin-key K    the WIPER organizations of the load,
+                                      each with a DATA_WIPE qualification
+                                      valid today → JSON (ids and API keys)
+  sample    --addr A --orgs F         a few serial SubmitWipe calls (to be
+                                      captured), each checked: a
+                                      certificate whose signature verifies
+                                      with the CERTIFICATE key of
+                                      ListSigningKeys → JSON (the bodies)
+  capture   --log F --offset B        the statements those calls issued
+                                      (PostgreSQL's log_statement=all log)
+  script    --captured F --orgs F     the pgbench script: the same
+                                      statements, per-call values made from
+                                      pgbench variables
+  bodies    --orgs F --out F          the SubmitWipe requests of one run,
+                                      serialized for grpc_load (each a
+                                      4-byte big-endian length and the
+                                      message), and its key file
+  cload     --client B --bodies F     SubmitWipe with grpc_load (the C
+                                      client): calls/s, p50/p99, codes, CPU
+                                      of registryd, PostgreSQL and the
+                                      client, rows stored during the run
+  pgbench   --pg C --script F         pgbench -M prepared with that script
+                                      (listing_bench.py's): tps, p50/p99,
+                                      the same CPU figures
+  signcost  --samples F               the CPU cost of one Ed25519 signature
+                                      over a certificate body of the real
+                                      size (libsodium, the library registryd
+                                      links, through ctypes), and of a key
+                                      unwrap
+  perfsum   --data F                  libsodium's share of registryd's perf
+                                      samples (the optional cross-check)
+  report    RESULTS                   the table
+
+Every request is a certified submission — an SSD, PURGE / BLOCK_ERASE,
+0 passes, verification SAMPLE 10 %, result SUCCESS, destination RESALE —
+on a device never seen before (device n: IMEI "35" + n in 12 digits + the
+Luhn check digit, serial number "WB" + n in 10 digits), so every call
+registers an item and signs a certificate.
+"""
+
+import argparse
+import ctypes
+import datetime
+import json
+import os
+import random
+import re
+import struct
+import subprocess
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from log_bench import Pg, channel, cpu_s, emit, make_uscc, md, unary  # noqa: E402
+import listing_bench as lb  # noqa: E402  (parse_pglog, shape, TreeCpu, cmd_pgbench, GRPC_CODES)
+
+WIPE = "/registry.v1.WipeService/"
+ORG = "/registry.v1.OrgService/"
+LOG = "/registry.v1.LogService/"
+CONTEXT = b"registry.v1.WipeCertificate\n"   # WIPE_CERT_CONTEXT (services/wipe/wipe.h)
+BRAND = "Lenovo"
+MODEL = "ThinkPad X13 LTE"
+OPERATOR = "王建华"
+USCC_BASE = 7100000     # make_uscc bodies of the wipers (listing_bench: salt * 100 + i)
+
+# -- devices (DOMAIN §5: IMEI, 15 digits with a Luhn check digit) ---------------------
+
+
+def luhn_ok(s):
+    """ident_imei_check (services/core/ident.c): every second digit from the
+    left doubled, the sum a multiple of 10."""
+    if len(s) != 15 or not s.isdigit():
+        return False
+    t = 0
+    for i, c in enumerate(s):
+        d = int(c)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        t += d
+    return t % 10 == 0
+
+
+def imei(n):
+    body = "35%012d" % n
+    t = 0
+    for i, c in enumerate(body):
+        d = int(c) * (2 if i % 2 == 1 else 1)
+        t += d - 9 if d > 9 else d
+    return body + str((10 - t % 10) % 10)
+
+
+def device_serial(n):
+    return "WB%010d" % n
+
+
+def check_rules():
+    with open(os.path.join(HERE, "..", "data", "identifiers.json")) as f:
+        ids = json.load(f)
+    if not (all(luhn_ok(v) for v in ids["imei_valid"])
+            and not any(luhn_ok(v) for v in ids["imei_bad"])):
+        sys.exit("wipe_bench: the IMEI rule does not match tests/data/identifiers.json")
+
+
+def imei_check_expr():
+    """A pgbench \\set expression of :n giving imei(n)'s check digit (digits
+    2..13 are n in 12 digits; odd positions doubled, digit-summed)."""
+    terms = ["4"]        # '3' at 0, '5' at 1 doubled: 1 + 0
+    for j in range(12):
+        d = "(:n / %d %% 10)" % 10 ** (11 - j)
+        terms.append(d if j % 2 == 0 else "(2 * %s / 10 + 2 * %s %% 10)" % (d, d))
+    return "(10 - (%s) %% 10) %% 10" % " + ".join(terms)
+
+
+def _check_imei_expr():
+    e = imei_check_expr()
+    for n in (0, 1, 7, 123456789, 10 ** 12 - 1, 31000017):
+        want = int(imei(n)[-1])
+        got = eval(e.replace(":n", str(n)).replace("/", "//"))
+        if got != want:
+            sys.exit("wipe_bench: the pgbench IMEI expression is wrong for %d" % n)
+
+
+def ts(sec):
+    from google.protobuf import timestamp_pb2
+    return timestamp_pb2.Timestamp(seconds=int(sec))
+
+
+def wipe_request(n, now):
+    """The SubmitWipe of device n: certified (flash, PURGE / BLOCK_ERASE,
+    SAMPLE 10 %, SUCCESS, RESALE), a fresh request id. The sample calls and
+    `bodies` (grpc_load's input) both build it here."""
+    from registry.v1 import listing_pb2, wipe_pb2
+    return wipe_pb2.SubmitWipeRequest(
+        request_id=str(uuid.uuid4()),
+        device=wipe_pb2.Device(category=listing_pb2.ELECTRONIC_CATEGORY_COMPUTER, brand=BRAND,
+                               model=MODEL, imei=imei(n), serial_no=device_serial(n)),
+        media=[wipe_pb2.Medium(type=wipe_pb2.MEDIA_TYPE_SSD, serial_no="S6PNNF0R%09d" % n,
+                               capacity_bytes=512110190592)],
+        method=wipe_pb2.WIPE_METHOD_PURGE, technique=wipe_pb2.WIPE_TECHNIQUE_BLOCK_ERASE,
+        passes=0, random_pass=False, verification=wipe_pb2.VERIFICATION_SAMPLE,
+        verified_percent=10, tool_name="Bench Drive Eraser", tool_version="7.12.1",
+        operator_name=OPERATOR, started_at=ts(now - 3600), finished_at=ts(now - 1800),
+        performed_at=ts(now - 1800), destination=wipe_pb2.DESTINATION_RESALE,
+        result=wipe_pb2.WIPE_RESULT_SUCCESS)
+
+
+# -- organizations ---------------------------------------------------------------------------
+
+
+def cmd_orgs(a):
+    from registry.v1 import common_pb2, org_pb2
+    ch = channel(a.addr)
+    create = unary(ch, ORG + "CreateOrganization", org_pb2.CreateOrganizationRequest,
+                   org_pb2.CreateOrganizationResponse)
+    qual = unary(ch, ORG + "SetQualification", org_pb2.SetQualificationRequest,
+                 org_pb2.SetQualificationResponse)
+    today = datetime.date.today()
+    salt = random.randrange(1000)
+    out = {"wipers": []}
+    for i in range(a.count):
+        r = create(org_pb2.CreateOrganizationRequest(
+            request_id=str(uuid.uuid4()), name="Bench wiper %d" % i,
+            uscc=make_uscc(USCC_BASE + salt * 100 + i), roles=[common_pb2.ROLE_WIPER],
+            region_code="140302"), metadata=md(a.admin_key), timeout=15)
+        q = qual(org_pb2.SetQualificationRequest(
+            request_id=str(uuid.uuid4()), organization_id=r.organization.id,
+            kind=org_pb2.QUALIFICATION_KIND_DATA_WIPE, certificate_no="DW-BENCH-%04d" % i,
+            valid_from=(today - datetime.timedelta(days=365)).isoformat(),
+            valid_until=(today + datetime.timedelta(days=365)).isoformat()),
+            metadata=md(a.admin_key), timeout=15)
+        if not any(x.kind == org_pb2.QUALIFICATION_KIND_DATA_WIPE for x in q.organization.qualifications):
+            sys.exit("wipe_bench: SetQualification did not record DATA_WIPE")
+        out["wipers"].append({"id": r.organization.id, "key": r.api_key})
+    with open(a.out, "w") as f:
+        json.dump(out, f)
+    ch.close()
+
+
+# -- libsodium (the library registryd links) --------------------------------------------
+
+
+def sodium():
+    L = ctypes.CDLL("libsodium.so.23")
+    if L.sodium_init() < 0:
+        sys.exit("wipe_bench: sodium_init failed")
+    vp, cp, ull = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulonglong
+    L.crypto_sign_detached.argtypes = [cp, vp, cp, ull, cp]
+    L.crypto_sign_verify_detached.argtypes = [cp, cp, ull, cp]
+    L.crypto_sign_keypair.argtypes = [cp, cp]
+    L.sodium_memcmp.argtypes = [cp, cp, ctypes.c_size_t]
+    L.crypto_kdf_derive_from_key.argtypes = [cp, ctypes.c_size_t, ctypes.c_uint64, cp, cp]
+    L.crypto_aead_xchacha20poly1305_ietf_encrypt.argtypes = [cp, vp, cp, ull, cp, ull, vp, cp, cp]
+    L.crypto_aead_xchacha20poly1305_ietf_decrypt.argtypes = [cp, vp, vp, cp, ull, cp, ull, cp, cp]
+    L.sodium_malloc.restype = vp
+    L.sodium_malloc.argtypes = [ctypes.c_size_t]
+    L.sodium_free.argtypes = [vp]
+    return L
+
+
+def verify(L, pk, body, sig):
+    m = CONTEXT + body
+    return L.crypto_sign_verify_detached(sig, m, len(m), pk) == 0
+
+
+# -- the sample calls ------------------------------------------------------------------------
+
+
+def cmd_sample(a):
+    """Serial SubmitWipe calls of wiper 0 on devices first..first+count-1:
+    what `capture` reads from the log. Each must return a certificate whose
+    signature verifies with the current CERTIFICATE key."""
+    from registry.v1 import log_pb2, wipe_pb2
+    check_rules()
+    _check_imei_expr()
+    with open(a.orgs) as f:
+        org = json.load(f)["wipers"][0]
+    ch = channel(a.addr)
+    call = unary(ch, WIPE + "SubmitWipe", wipe_pb2.SubmitWipeRequest,
+                 wipe_pb2.SubmitWipeResponse)
+    keys = unary(ch, LOG + "ListSigningKeys", log_pb2.ListSigningKeysRequest,
+                 log_pb2.ListSigningKeysResponse)(log_pb2.ListSigningKeysRequest(), timeout=10)
+    certkeys = {k.key_id: k.public_key for k in keys.keys
+                if k.purpose == log_pb2.KEY_PURPOSE_CERTIFICATE}
+    L = sodium()
+    now = time.time()
+    out = {"calls": []}
+    for n in range(a.first, a.first + a.count):
+        req = wipe_request(n, now)
+        t0 = time.perf_counter()
+        r = call(req, metadata=md(org["key"]), timeout=30)
+        ms = (time.perf_counter() - t0) * 1000
+        c = r.certificate
+        if r.certificate_refused_reason or not c.id or not c.body:
+            sys.exit("wipe_bench: device %d: no certificate (refused: %r)"
+                     % (n, r.certificate_refused_reason))
+        pk = certkeys.get(c.key_id)
+        if pk is None or not verify(L, pk, c.body, c.signature):
+            sys.exit("wipe_bench: device %d: the certificate's signature does not verify "
+                     "with the CERTIFICATE key %s of ListSigningKeys" % (n, c.key_id))
+        body = wipe_pb2.WipeCertificateBody.FromString(c.body)
+        if body.device.imei != imei(n) or body.certificate_id != c.id:
+            sys.exit("wipe_bench: device %d: the certificate body names %s / %s"
+                     % (n, body.device.imei, body.certificate_id))
+        out["calls"].append({"n": n, "record_id": r.record_id, "item_id": r.item_id,
+                             "certificate_id": c.id, "key_id": c.key_id, "ms": round(ms, 2),
+                             "request_bytes": len(req.SerializeToString()),
+                             "body_len": len(c.body), "body": c.body.hex()})
+    with open(a.out, "w") as f:
+        json.dump(out, f, indent=1)
+    ch.close()
+
+
+# -- the statements of one call ---------------------------------------------------------
+
+
+def cmd_capture(a):
+    """The calls in the log, cut as listing_bench.py's capture does: from
+    the statement-timeout set_config (when there is one) and the API-key
+    lookup to the COMMIT after INSERT INTO wipe_records."""
+    by_pid = {}
+    for pid, s, params in lb.parse_pglog(a.log, a.offset):
+        by_pid.setdefault(pid, []).append((s, params))
+    calls = []
+    for ss in by_pid.values():
+        starts = [i for i, (s, _) in enumerate(ss) if lb._is_auth(s)]
+        for x, i in enumerate(starts):
+            j = starts[x + 1] if x + 1 < len(starts) else len(ss)
+            if i > 0 and "set_config" in ss[i - 1][0] and (x == 0 or starts[x - 1] < i - 1):
+                i -= 1
+            seg = ss[i:j]
+            if any("INSERT INTO wipe_records" in s for s, _ in seg):
+                commits = [k for k, (s, _) in enumerate(seg) if s.strip().upper() == "COMMIT"]
+                if commits:
+                    calls.append(seg[:commits[-1] + 1])
+    if not calls:
+        sys.exit("wipe_bench: no SubmitWipe (API-key lookup … INSERT INTO wipe_records … COMMIT "
+                 "on one connection) in %s after byte %d" % (a.log, a.offset))
+    with open(a.out, "w") as f:
+        json.dump([[[s, {str(k): v for k, v in p.items()}] for s, p in c] for c in calls], f,
+                  ensure_ascii=False, indent=0)
+    with open(os.path.splitext(a.out)[0] + ".sql", "w") as f:
+        for n, c in enumerate(calls):
+            f.write("-- call %d: %d statements\n" % (n, len(c)))
+            for s, p in c:
+                f.write(s + ";\n")
+                if p:
+                    f.write("--   " + ", ".join("$%d = %s" % (k, v[:80]) for k, v in
+                                                sorted(p.items())) + "\n")
+    emit(a, {"kind": "capture", "label": a.label, "calls": len(calls),
+             "statements": [len(c) for c in calls], "shapes": [lb.shape(s) for s, _ in calls[-1]]})
+
+
+# -- the pgbench script ---------------------------------------------------------------------
+
+SCRIPT_DOC = """-- One SubmitWipe as registryd issued it (captured with log_statement=all by
+-- wipe_bench.sh; wipe_bench.py `capture`, then `script`): the same
+-- statements in the same order, each parameter the literal the server sent,
+-- except those that differ from call to call, made from pgbench variables:
+--   :n          the device (first + client_id + clients * k; k counts the
+--               client's transactions): its IMEI ('35', n in 12 digits,
+--               the Luhn digit :imeichk) and serial number ('WB', n in 10
+--               digits), exactly as the gRPC load's device n
+--   :org, :keyhash  the client's wiper (client_id mod the number of bench
+--               wipers): its organization id and API-key hash, set once per
+--               client by its first transaction
+--   :run, :k    request ids and every generated id (item, record,
+--               certificate, events: prefix_ + 24 hex digits), unique per
+--               transaction, the same id wherever the call repeated it
+-- What registryd computes in C (the packed facts and item details, the
+-- sealed operator, the certificate body and its signature, the leaves,
+-- the recorded response, times) stays the captured bytes."""
+
+_UUID = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
+_ID = re.compile(r"'([a-z]{3})_[0-9a-f]{24}'")
+
+
+def render_call(call, org_id, key_hash, n_dev):
+    """The pgbench lines for one captured call (list of (stmt, {n: literal})),
+    and what was replaced ({kind: count})."""
+    uniq = "(:run)::text || '/' || (:client_id)::text || '/' || (:k)::text"
+    ids = {}
+    seen = {}
+    subst = {
+        "'%s'" % imei(n_dev): "('35' || lpad((:n)::text, 12, '0') || (:imeichk)::text)",
+        "'%s'" % device_serial(n_dev): "('WB' || lpad((:n)::text, 10, '0'))",
+        "'%s'" % org_id: ":org",
+        "'\\x%s'" % key_hash: ":keyhash",
+    }
+    names = {"'%s'" % imei(n_dev): "imei", "'%s'" % device_serial(n_dev): "serial_no",
+             "'%s'" % org_id: "organization id", "'\\x%s'" % key_hash: "API-key hash"}
+    lines = []
+    for stmt, params in call:
+        params = {int(k): v for k, v in params.items()}
+
+        def expr(k):
+            v = params.get(k)
+            if v is None or v == "NULL":
+                return "NULL"
+            if v in subst:
+                seen[names[v]] = seen.get(names[v], 0) + 1
+                return subst[v]
+            if _UUID.fullmatch(v):
+                seen["request id"] = seen.get("request id", 0) + 1
+                return "(md5('R' || %s))" % uniq
+            m = _ID.fullmatch(v)
+            if m:
+                j = ids.setdefault(v, len(ids))
+                seen[m.group(1) + "_ id"] = seen.get(m.group(1) + "_ id", 0) + 1
+                return "('%s_' || left(md5('I%d' || %s), 24))" % (m.group(1), j, uniq)
+            return v
+        lines.append(re.sub(r"\$(\d+)\b", lambda m: expr(int(m.group(1))), stmt) + ";")
+    return lines, seen
+
+
+def cmd_script(a):
+    with open(a.captured) as f:
+        calls = json.load(f)
+    call = calls[-1]      # a steady-state call (the key's last use already recorded)
+    pg = Pg(a.pg)
+    with open(a.orgs) as f:
+        wipers = json.load(f)["wipers"]
+    org_ids = [w["id"] for w in wipers]
+    hashes = dict(pg.query("SELECT organization_id, encode(key_hash, 'hex') FROM api_keys "
+                           "WHERE organization_id IN (%s)" % ", ".join("'%s'" % o for o in org_ids)))
+    pg.close()
+    key_hashes = [hashes[o] for o in org_ids]
+    lines = [SCRIPT_DOC,
+             "\\if :k = 0",
+             "SELECT (ARRAY[%s])[1 + :client_id %% %d] AS org, (ARRAY[%s])[1 + :client_id %% %d] "
+             "AS keyhash \\gset" % (", ".join("'%s'" % o for o in org_ids), len(org_ids),
+                                    ", ".join("'\\x%s'" % h for h in key_hashes), len(org_ids)),
+             "\\endif",
+             "\\set n :first + :client_id + :clients * :k", "\\set k :k + 1",
+             "\\set imeichk " + imei_check_expr()]
+    body, seen = render_call(call, org_ids[0], hashes[org_ids[0]],
+                             a.sample_first + a.sample_count - 1)
+    lines += body
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    missing = [x for x in ("imei", "organization id", "API-key hash") if x not in seen]
+    emit(a, {"kind": "script", "label": a.label, "statements": len(call),
+             "replaced": seen, "missing": missing,
+             "shapes": [lb.shape(s) for s, _ in call]})
+    if missing:
+        sys.stderr.write("wipe_bench: the captured call never sent %s as a parameter: the "
+                         "script may repeat a key (see %s)\n" % (", ".join(missing), a.out))
+    return 0
+
+
+# -- grpc_load's input and its run ---------------------------------------------------------
+
+
+def cmd_bodies(a):
+    """grpc_load's input for one run: the requests of devices
+    first..first+count-1, each serialized by protoc's module (as grpcio
+    sends it) behind a 4-byte big-endian length; and the wipers' API keys,
+    one a line (grpc_load's connection i uses key i mod n)."""
+    with open(a.orgs) as f:
+        wipers = json.load(f)["wipers"]
+    now = time.time()
+    size = 0
+    with open(a.out, "wb") as f:
+        buf = []
+        for n in range(a.first, a.first + a.count):
+            b = wipe_request(n, now).SerializeToString()
+            size += len(b)
+            buf.append(struct.pack(">I", len(b)) + b)
+            if len(buf) == 10000:
+                f.write(b"".join(buf))
+                buf = []
+        f.write(b"".join(buf))
+    if a.keys_out:
+        fd = os.open(a.keys_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("".join(w["key"] + "\n" for w in wipers))
+    sys.stderr.write("wipe_bench: %d requests, %.0f bytes each on average\n"
+                     % (a.count, size / max(a.count, 1)))
+    return 0
+
+
+def user_sys(pid):
+    """(utime, stime) of a process, seconds; (0, 0) when gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            x = f.read().rsplit(")", 1)[1].split()
+        t = os.sysconf("SC_CLK_TCK")
+        return int(x[11]) / t, int(x[12]) / t
+    except (OSError, ValueError):
+        return 0.0, 0.0
+
+
+def stored(pg):
+    """(wipe_records, certificates, refused records) now."""
+    r = pg.query("SELECT (SELECT count(*) FROM wipe_records), (SELECT count(*) FROM certificates), "
+                 "(SELECT count(*) FROM wipe_records WHERE refused_reason <> '')")[0]
+    return tuple(int(x) for x in r)
+
+
+def cmd_cload(a):
+    """grpc_load with the bodies of `bodies`; CPU of registryd and
+    PostgreSQL sampled when it says the measured window opens and closes,
+    the client's own from its JSON (getrusage over the window); the rows
+    stored during the whole run (warm-up and late calls included) against
+    the requests it sent."""
+    cmd = [a.client, "--addr", a.addr, "--path", WIPE + "SubmitWipe", "--bodies", a.bodies,
+           "--connections", str(a.connections), "--streams", str(a.streams),
+           "--seconds", str(a.seconds), "--warmup", str(a.warmup)]
+    if a.keys:
+        cmd += ["--keys", a.keys]
+    pg = Pg(a.pg) if a.pg else None
+    s0 = stored(pg) if pg else None
+    log = open(a.log, "w") if a.log else None
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pgc, c0, c1, w0, w1, notes = None, None, None, None, None, []
+    us0 = us1 = (0.0, 0.0)
+    for line in p.stderr:
+        if log:
+            log.write(line)
+        if line.startswith("grpc_load: measuring"):
+            pgc = lb.TreeCpu(a.pg_pid).start()
+            c0 = (cpu_s(a.pid), 0.0)
+            us0 = user_sys(a.pid)
+            w0 = time.time()
+        elif line.startswith("grpc_load: window over") and c0 and not c1:
+            c1 = (cpu_s(a.pid), pgc.stop())
+            us1 = user_sys(a.pid)
+            w1 = time.time()
+        else:
+            notes.append(line.strip())
+    out = p.stdout.read()
+    rc = p.wait()
+    if pgc and not c1:
+        pgc.stop()
+    if log:
+        log.write(out)
+        log.close()
+    s1 = stored(pg) if pg else None
+    if pg:
+        pg.close()
+    try:
+        r = json.loads(out)
+    except ValueError:
+        sys.stderr.write("wipe_bench: grpc_load exited %d without a result: %s\n"
+                         % (rc, " | ".join(notes[-5:])))
+        return 1
+    wall = (w1 - w0) if c1 else None
+    codes = {"OK": r["ok"]} if r["ok"] else {}
+    for k, v in r["errors"].items():
+        name = lb.GRPC_CODES[int(k)] if k.isdigit() and int(k) < len(lb.GRPC_CODES) else k
+        codes[name] = codes.get(name, 0) + v
+    with open(a.bodies, "rb") as f:
+        total = 0
+        while True:
+            h = f.read(4)
+            if len(h) < 4:
+                break
+            total += 1
+            f.seek(struct.unpack(">I", h)[0], 1)
+    sent = total - r["bodies_left"]
+    st = None
+    if s0 and s1:
+        st = {"records": s1[0] - s0[0], "certificates": s1[1] - s0[1], "refused": s1[2] - s0[2],
+              "sent": sent}
+    emit(a, {"kind": "grpc", "client": "grpc_load", "label": a.label,
+             "clients": a.connections * a.streams, "connections": a.connections,
+             "streams": a.streams, "seconds": r["seconds"], "calls": r["calls"], "ok": r["ok"],
+             "calls_per_s": r["calls_per_s"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+             "max_ms": r["max_ms"], "codes": codes, "errors": notes[:5],
+             "connection_errors": r["connection_errors"], "bodies_left": r["bodies_left"],
+             "bodies_ran_out": r["bodies_ran_out"], "warmup_calls": r["warmup_calls"],
+             "late_calls": r["late_calls"], "unfinished": r["unfinished"], "exit": rc,
+             "stored": st,
+             "registryd_user_sys_s": [round(us1[0] - us0[0], 2), round(us1[1] - us0[1], 2)],
+             "cpu_s": {"registryd": round(c1[0] - c0[0], 3) if wall else None,
+                       "postgres": round(c1[1] - c0[1], 3) if wall else None,
+                       "client": r["cpu_s"]},
+             "cpu_pct": {"registryd": round((c1[0] - c0[0]) / wall * 100, 1) if wall else None,
+                         "postgres": round((c1[1] - c0[1]) / wall * 100) if wall else None,
+                         "clients": round(r["cpu_s"] / r["seconds"] * 100, 1)
+                         if r["seconds"] else None}})
+    if r["bodies_ran_out"]:
+        sys.stderr.write("wipe_bench: grpc_load ran out of bodies (raise --max-rate)\n")
+    bad_rows = st and (st["records"] != sent or st["certificates"] != sent or st["refused"])
+    if bad_rows:
+        sys.stderr.write("wipe_bench: %d requests sent, %d records, %d certificates, %d refused\n"
+                         % (sent, st["records"], st["certificates"], st["refused"]))
+    return 0 if (rc == 0 and r["ok"] and set(codes) == {"OK"} and not r["bodies_ran_out"]
+                 and not bad_rows) else 1
+
+
+# -- statement time per call ---------------------------------------------------------------
+
+_BACKGROUND = ("events_pending", "log_entries", "log_tiles", "log_state", "log_checkpoints",
+               "pg_stat_statements")
+
+
+def cmd_sqltime(a):
+    """PostgreSQL's execution time per call of a run (since the last
+    pg_stat_statements_reset): every statement but the log's own (the
+    sequencer and checkpointer: events_pending, log_* tables) over the
+    calls of INSERT INTO wipe_records — one per SubmitWipe or pgbench
+    transaction, warm-up included. Execution only: parse, plan, the
+    protocol and the commit's WAL flush are not in it."""
+    pg = Pg(a.pg)
+    rows = pg.query("SELECT calls, total_exec_time, query FROM pg_stat_statements WHERE dbid = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())")
+    pg.close()
+    calls, total, bg = 0, 0.0, 0.0
+    for c, t, q in rows:
+        if any(x in q for x in _BACKGROUND):
+            bg += float(t)
+            continue
+        total += float(t)
+        if "INSERT INTO wipe_records" in q:
+            calls += int(c)
+    emit(a, {"kind": "sqltime", "label": a.label, "run": a.run, "calls": calls,
+             "exec_ms_per_call": round(total / calls, 3) if calls else None,
+             "log_ms": round(bg, 1)})
+    return 0
+
+
+# -- the cost of signing -------------------------------------------------------------------
+
+
+def _cpu_per_call(fn, n, repeats):
+    """Median over `repeats` of the CPU seconds (this process) per call of
+    fn over n calls."""
+    out = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn(n)
+        out.append((time.process_time() - t0) / n)
+    out.sort()
+    return out[len(out) // 2]
+
+
+def cmd_signcost(a):
+    """One Ed25519 signature over WIPE_CERT_CONTEXT ‖ a real certificate
+    body (a sample call's), as sig_sign (crypto/sig.c) makes it:
+    crypto_sign_detached of libsodium.so.23 through ctypes, the cost of a
+    ctypes call into libsodium (sodium_memcmp of 0 bytes) subtracted. Also
+    the unwrap of a signing key as crypto/wrap.c does it (crypto_kdf of the
+    KEK + XChaCha20-Poly1305 open of the 64-byte secret key), in case the
+    server unwraps per call (services/wipe/README.md: read and unwrapped in
+    the submitting transaction), and of the guarded buffer the secret key
+    is unwrapped into (sodium_malloc(64) + sodium_free: mmap, mprotect,
+    mlock and back — services/wipe/wipe_rpc.c), in this single-threaded
+    process (in registryd, with its threads on other cores, the unmapping
+    also costs TLB shootdowns: more, not less)."""
+    with open(a.samples) as f:
+        calls = json.load(f)["calls"]
+    body = bytes.fromhex(calls[-1]["body"])
+    L = sodium()
+    pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+    L.crypto_sign_keypair(pk, sk)
+    msg = CONTEXT + body
+    sig = ctypes.create_string_buffer(64)
+    if L.crypto_sign_detached(sig, None, msg, len(msg), sk) != 0 or \
+            L.crypto_sign_verify_detached(sig.raw, msg, len(msg), pk) != 0:
+        sys.exit("wipe_bench: libsodium signing self-check failed")
+    x = ctypes.create_string_buffer(64)
+
+    def sign(n):
+        f = L.crypto_sign_detached
+        for _ in range(n):
+            f(sig, None, msg, len(msg), sk)
+
+    def base(n):
+        f = L.sodium_memcmp
+        for _ in range(n):
+            f(x, x, 0)
+    master = os.urandom(32)
+    kek = ctypes.create_string_buffer(32)
+    ad = b"signing_keys/CERTIFICATE/1"
+    nonce = os.urandom(24)
+    wrapped = ctypes.create_string_buffer(64 + 16)
+    L.crypto_kdf_derive_from_key(kek, 32, 1, b"regwrap0", master)
+    L.crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped, None, sk.raw, 64, ad, len(ad), None,
+                                                 nonce, kek)
+    opened = ctypes.create_string_buffer(64)
+
+    def unwrap(n):
+        d, o = L.crypto_kdf_derive_from_key, L.crypto_aead_xchacha20poly1305_ietf_decrypt
+        for _ in range(n):
+            d(kek, 32, 1, b"regwrap0", master)
+            if o(opened, None, None, wrapped, 80, ad, len(ad), nonce, kek) != 0:
+                raise RuntimeError("unwrap")
+    def guarded(n):
+        m, f = L.sodium_malloc, L.sodium_free
+        for _ in range(n):
+            f(m(64))
+    sign(200)
+    t_base = _cpu_per_call(base, a.iterations, 5)
+    t_sign = _cpu_per_call(sign, a.iterations, 5)
+    t_unwrap = _cpu_per_call(unwrap, a.iterations, 5)
+    t_guard = _cpu_per_call(guarded, a.iterations, 5)
+    emit(a, {"kind": "signcost", "label": a.label, "body_len": len(body),
+             "signed_len": len(msg), "iterations": a.iterations, "repeats": 5,
+             "ctypes_call_us": round(t_base * 1e6, 3),
+             "sign_us": round((t_sign - t_base) * 1e6, 2),
+             "unwrap_us": round((t_unwrap - 2 * t_base) * 1e6, 2),
+             "guarded_us": round((t_guard - 2 * t_base) * 1e6, 2),
+             "sign_per_s_one_core": round(1 / max(t_sign - t_base, 1e-9))})
+    return 0
+
+
+# -- perf (the optional cross-check) ----------------------------------------------------------
+
+
+def cmd_perfsum(a):
+    """libsodium's share of registryd's samples in a perf.data, and the top
+    symbols (perf report --sort dso,sym)."""
+    r = subprocess.run(["perf", "report", "-i", a.data, "--no-children", "--sort", "dso",
+                        "--stdio", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    dsos = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+(\S+)", line)
+        if m:
+            dsos[m.group(2)] = float(m.group(1))
+    r2 = subprocess.run(["perf", "report", "-i", a.data, "--no-children", "--sort", "dso,sym",
+                         "--stdio", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True)
+    syms = []
+    for line in r2.stdout.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(.*)$", line)
+        if m:
+            syms.append([float(m.group(1)), m.group(2), m.group(3).strip()])
+    with open(a.out, "w") as f:
+        f.write(r.stdout + "\n" + r2.stdout)
+    sodium_pct = sum(v for k, v in dsos.items() if "libsodium" in k)
+    emit(a, {"kind": "perf", "label": a.label, "libsodium_pct": round(sodium_pct, 1),
+             "dsos": dict(sorted(dsos.items(), key=lambda kv: -kv[1])[:8]),
+             "top": syms[:15], "calls_per_s": a.calls_per_s})
+    return 0
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return "-"
+    return f"{x:,.{nd}f}"
+
+
+def cmd_report(a):
+    recs = []
+    with open(a.results) as f:
+        for line in f:
+            if line.strip():
+                recs.append(json.loads(line))
+    out = []
+    w = out.append
+    g = [r for r in recs if r["kind"] == "grpc" and r["label"] != "perf"]
+    p = [r for r in recs if r["kind"] == "pgbench"]
+    sc = [r for r in recs if r["kind"] == "signcost"]
+    # the cost of one operation: the mean of the measurements (before and
+    # after the rounds)
+    mean = lambda k: (sum(r[k] for r in sc if r.get(k) is not None)  # noqa: E731
+                      / max(1, sum(1 for r in sc if r.get(k) is not None)))
+    sign_us = mean("sign_us") if sc else None
+    if g or p:
+        w("### SubmitWipe: registryd against pgbench running the same statements")
+        w("")
+        w("ratio: the gRPC run's calls/s ÷ the best pgbench tps of the same round (goal ≥ 80 %); "
+          "CPU in % of one core over the measured window, and in ms per call")
+        w("")
+        w("| round | run | clients | calls/s | p50 | p99 | errors | CPU registryd / PG / client "
+          "| CPU ms/call registryd / PG / client | SQL exec ms/call | ratio |")
+        w("|---|---|---:|---:|---:|---:|---|---|---|---:|---:|")
+        ratios = []
+        sqlt = {(r["label"], r["run"]): r["exec_ms_per_call"] for r in recs
+                if r["kind"] == "sqltime"}
+        for rnd in sorted({r["label"] for r in g + p}):
+            pg_best = max((r["tps"] or 0 for r in p if r["label"] == rnd), default=0)
+            for r in (x for x in g if x["label"] == rnd):
+                c = {k: v or 0 for k, v in r["cpu_pct"].items()}
+                rate = r["calls_per_s"] or 0
+                ratio = rate / pg_best if pg_best else None
+                if ratio:
+                    ratios.append(ratio)
+                bad = {k: v for k, v in r["codes"].items() if k != "OK"}
+                bad.update({"conn " + k: v for k, v in r.get("connection_errors", {}).items()})
+                w("| %s | gRPC, grpc_load %d conns × %d streams | %d | %s | %s ms | %s ms | %s | "
+                  "%.0f %% / %.0f %% / %.1f %% | %.3f / %.2f / %.3f | %s | %s |" % (
+                      rnd, r["connections"], r["streams"], r["clients"], fmt(rate, 1),
+                      r["p50_ms"], r["p99_ms"],
+                      " ".join("%s %d" % kv for kv in bad.items()) or "0",
+                      c["registryd"], c["postgres"], c["clients"],
+                      c["registryd"] * 10 / max(rate, 1e-9), c["postgres"] * 10 / max(rate, 1e-9),
+                      c["clients"] * 10 / max(rate, 1e-9), fmt(sqlt.get((rnd, "grpc")), 2),
+                      "**%.0f %%**" % (ratio * 100) if ratio else "-"))
+            for r in (x for x in p if x["label"] == rnd):
+                c = r["cpu_pct"]
+                tps = r["tps"] or 0
+                w("| %s | pgbench -M prepared, -j %d | %d | %s | %s ms | %s ms | %s | "
+                  "%d %% (idle) / %d %% / %d %% | %s | %s | |" % (
+                      rnd, r["jobs"], r["clients"], fmt(tps, 1), r["p50_ms"], r["p99_ms"],
+                      r["failed"], c["registryd (idle)"], c["postgres"], c["pgbench"],
+                      "- / %.2f / %.2f" % (c["postgres"] * 10 / tps, c["pgbench"] * 10 / tps)
+                      if tps else "-", fmt(sqlt.get((rnd, "pgbench-c%d" % r["clients"])), 2)))
+        if ratios:
+            s = sorted(ratios)
+            k = len(s) // 2
+            med = s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
+            w("")
+            w("ratio by round: %s; median **%.0f %%** (goal 80 %%: %s)" % (
+                ", ".join("%.0f %%" % (x * 100) for x in ratios), med * 100,
+                "met" if med >= 0.8 else "**not met**"))
+        w("")
+        w("SQL exec ms/call: pg_stat_statements' execution time of the call's statements (the "
+          "log's own excluded) per INSERT INTO wipe_records, warm-up included; registryd's CPU "
+          "user / system: %s" % "; ".join(
+              "%s %.1f / %.1f s" % ((r["label"],) + tuple(r["registryd_user_sys_s"]))
+              for r in g if r.get("registryd_user_sys_s")))
+        for r in g:
+            st = r.get("stored")
+            if st:
+                ok = (st["records"] == st["sent"] == st["certificates"] and not st["refused"])
+                w("")
+                w("%s: %d requests sent (warm-up and late calls included), %d wipe records, "
+                  "%d certificates, %d refused%s" % (
+                      r["label"], st["sent"], st["records"], st["certificates"], st["refused"],
+                      "" if ok else " **(mismatch)**"))
+            if r.get("bodies_ran_out"):
+                w("")
+                w("**%s: grpc_load ran out of bodies** (%s s measured)" % (r["label"], r["seconds"]))
+    if sc:
+        s = sc[-1]
+        w("")
+        w("### The share of registryd's CPU spent signing")
+        w("")
+        w("CPU per operation (libsodium.so.23, the library registryd links, through ctypes; "
+          "%d × %d calls each, median, the %.2f µs of a ctypes call subtracted), measured %s:" % (
+              s["repeats"], s["iterations"], s["ctypes_call_us"],
+              " and ".join(r["label"] or "once" for r in sc)))
+        w("")
+        w("| operation | %s | mean |" % " | ".join(r["label"] or "-" for r in sc))
+        w("|---|%s---:|" % ("---:|" * len(sc)))
+        for k, what in (("sign_us", "Ed25519 signature over %d bytes (the context and a real "
+                                    "%d-byte certificate body)" % (s["signed_len"], s["body_len"])),
+                        ("unwrap_us", "key unwrap (KDF + XChaCha20-Poly1305 open of the 64-byte "
+                                      "secret key)"),
+                        ("guarded_us", "the guarded buffer it is opened into (sodium_malloc(64) "
+                                       "+ sodium_free)")):
+            w("| %s | %s | **%.1f µs** |" % (what, " | ".join(
+                "%s µs" % fmt(r[k], 1) if r.get(k) is not None else "-" for r in sc), mean(k)))
+        keyh = mean("unwrap_us") + mean("guarded_us")
+        w("")
+        w("| round | calls/s | registryd CPU per call | signing | share | signing + key "
+          "handling (%.1f µs) |" % (sign_us + keyh))
+        w("|---|---:|---:|---:|---:|---:|")
+        shares = []
+        for r in g:
+            rate = r["calls_per_s"] or 0
+            cpu = r["cpu_pct"]["registryd"]
+            if not rate or cpu is None:
+                continue
+            per_call_us = cpu * 1e4 / rate
+            share = sign_us / per_call_us
+            shares.append(share)
+            w("| %s | %s | %.0f µs | %.1f µs | **%.1f %%** | %.1f %% |" % (
+                r["label"], fmt(rate, 1), per_call_us, sign_us, share * 100,
+                (sign_us + keyh) / per_call_us * 100))
+        if shares:
+            w("")
+            w("signing = %.1f µs of %s µs registryd CPU per call (%s)" % (
+                sign_us, " / ".join("%.0f" % (sign_us / x) for x in shares),
+                " / ".join("%.1f %%" % (x * 100) for x in shares)))
+    pf = [r for r in recs if r["kind"] == "perf"]
+    for r in pf:
+        w("")
+        w("perf cross-check (%s, %s calls/s): libsodium %.1f %% of registryd's samples — an upper "
+          "bound for the signature itself (libsodium's code also does the blind indexes, the PII "
+          "sealing, key unwraps, random ids, hex decoding; the guarded buffer's system calls are "
+          "kernel time, not in it); by DSO: %s" % (
+              r["label"], fmt(r.get("calls_per_s"), 1), r["libsodium_pct"],
+              ", ".join("%s %.1f %%" % kv for kv in
+                        sorted(r["dsos"].items(), key=lambda kv: -kv[1]))))
+    cap = [r for r in recs if r["kind"] in ("capture", "script")]
+    if cap:
+        w("")
+        w("### Statements of one SubmitWipe (captured) and of the pgbench script")
+        w("")
+        c = [r for r in cap if r["kind"] == "capture"]
+        s = [r for r in cap if r["kind"] == "script"]
+        a_sh = c[-1]["shapes"] if c else []
+        b_sh = s[-1]["shapes"] if s else []
+        w("| # | registryd | pgbench |")
+        w("|---:|---|---|")
+        for i in range(max(len(a_sh), len(b_sh))):
+            x = a_sh[i] if i < len(a_sh) else ""
+            y = b_sh[i] if i < len(b_sh) else ""
+            w("| %d | %s | %s%s |" % (i + 1, x, y, "" if x == y else " **(differs)**"))
+        if s:
+            w("")
+            w("replaced in the script: %s%s" % (
+                ", ".join("%s ×%d" % kv for kv in sorted(s[-1]["replaced"].items())),
+                ("; **never a parameter: %s**" % ", ".join(s[-1]["missing"]))
+                if s[-1]["missing"] else ""))
+    print("\n".join(out))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--results", help="append the JSON line to this file")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("orgs")
+    s.add_argument("--addr", required=True)
+    s.add_argument("--admin-key", required=True)
+    s.add_argument("--count", type=int, default=4)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_orgs)
+
+    s = sub.add_parser("sample")
+    s.add_argument("--addr", required=True)
+    s.add_argument("--orgs", required=True)
+    s.add_argument("--first", type=int, required=True)
+    s.add_argument("--count", type=int, default=5)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_sample)
+
+    s = sub.add_parser("capture")
+    s.add_argument("--log", required=True)
+    s.add_argument("--offset", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_capture)
+
+    s = sub.add_parser("script")
+    s.add_argument("--pg", required=True)
+    s.add_argument("--captured", required=True)
+    s.add_argument("--orgs", required=True)
+    s.add_argument("--sample-first", type=int, required=True)
+    s.add_argument("--sample-count", type=int, default=5)
+    s.add_argument("--out", required=True)
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_script)
+
+    s = sub.add_parser("bodies")
+    s.add_argument("--orgs", required=True)
+    s.add_argument("--first", type=int, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--keys-out")
+    s.set_defaults(fn=cmd_bodies)
+
+    s = sub.add_parser("cload")
+    s.add_argument("--client", required=True, help="the grpc_load binary")
+    s.add_argument("--addr", required=True)
+    s.add_argument("--bodies", required=True)
+    s.add_argument("--keys")
+    s.add_argument("--connections", type=int, default=4)
+    s.add_argument("--streams", type=int, default=8)
+    s.add_argument("--seconds", type=float, default=30)
+    s.add_argument("--warmup", type=float, default=3)
+    s.add_argument("--pid", type=int, default=0)
+    s.add_argument("--pg-pid", type=int, default=0)
+    s.add_argument("--pg", help="count the rows stored during the run")
+    s.add_argument("--log", help="grpc_load's stderr and result, here")
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_cload)
+
+    s = sub.add_parser("pgbench")
+    s.add_argument("--pg", required=True)
+    s.add_argument("--script", required=True)
+    s.add_argument("--clients", type=int, default=32)
+    s.add_argument("--jobs", type=int, default=2)
+    s.add_argument("--seconds", type=int, default=30)
+    s.add_argument("--first-item", type=int, default=0)
+    s.add_argument("--define", action="append", default=[])
+    s.add_argument("--out-prefix", required=True)
+    s.add_argument("--pid", type=int, default=0)
+    s.add_argument("--pg-pid", type=int, default=0)
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=lb.cmd_pgbench)
+
+    s = sub.add_parser("sqltime")
+    s.add_argument("--pg", required=True)
+    s.add_argument("--run", required=True, help="grpc, pgbench-c32, …")
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_sqltime)
+
+    s = sub.add_parser("signcost")
+    s.add_argument("--samples", required=True)
+    s.add_argument("--iterations", type=int, default=20000)
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_signcost)
+
+    s = sub.add_parser("perfsum")
+    s.add_argument("--data", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--calls-per-s", type=float)
+    s.add_argument("--label", default="")
+    s.set_defaults(fn=cmd_perfsum)
+
+    s = sub.add_parser("report")
+    s.add_argument("results_file")
+    s.set_defaults(fn=lambda a: cmd_report(argparse.Namespace(results=a.results_file)))
+
+    a = p.parse_args()
+    return a.fn(a) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
