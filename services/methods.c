@@ -6,10 +6,12 @@
  */
 #include "services/methods.h"
 
+#include "registry/v1/invoice.pb-c.h"
 #include "registry/v1/listing.pb-c.h"
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
 #include "registry/v1/wipe.pb-c.h"
+#include "services/invoice/invoice_rpc.h"
 #include "services/listing/listing_rpc.h"
 #include "services/log/log_rpc.h"
 #include "services/log/log_watch.h"
@@ -101,5 +103,22 @@ const rpc_method registry_methods[] = {
     PUBLIC(WipeService, VerifyCertificate, verify_certificate, wipe_rpc_verify_certificate),
     UNARY(WipeService, RevokeCertificate, revoke_certificate, wipe_rpc_revoke_certificate,
           ROLE(WIPER) | ROLE(INSPECTOR)), /* the issuer; INSPECTOR any */
+
+    /* InvoiceService (SPEC §4.5): an issuer reads its own invoices, an
+     * inspector all (the handlers check) */
+    UNARY(InvoiceService, IssueReverseInvoice, issue_reverse_invoice,
+          invoice_rpc_issue_reverse_invoice, ROLE(RECYCLER)), /* + a qualification */
+    UNARY(InvoiceService, IssueRedInvoice, issue_red_invoice, invoice_rpc_issue_red_invoice,
+          ROLE(RECYCLER)), /* the original's issuer */
+    UNARY(InvoiceService, CheckSellerCap, check_seller_cap, invoice_rpc_check_seller_cap,
+          ROLE(RECYCLER)),
+    UNARY(InvoiceService, GetInvoice, get_invoice, invoice_rpc_get_invoice,
+          ROLE(RECYCLER) | ROLE(INSPECTOR)), /* the issuer; INSPECTOR any */
+    UNARY(InvoiceService, ListInvoices, list_invoices, invoice_rpc_list_invoices,
+          ROLE(RECYCLER) | ROLE(INSPECTOR)), /* own; INSPECTOR any, by seller */
+    UNARY(InvoiceService, GetMonthlySummary, get_monthly_summary, invoice_rpc_get_monthly_summary,
+          ROLE(RECYCLER) | ROLE(INSPECTOR)), /* own; INSPECTOR any */
+    UNARY(InvoiceService, GetSellerTotal, get_seller_total, invoice_rpc_get_seller_total,
+          ROLE(INSPECTOR)),
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

@@ -38,6 +38,7 @@
 #include "services/core/items.h"
 #include "services/core/keystore.h"
 #include "services/core/reqid.h"
+#include "services/invoice/invoice_rpc.h"
 #include "services/listing/listing.h"
 #include "services/log/log.h"
 #include "services/log/log_audit.h"
@@ -245,7 +246,12 @@ static int cmd_serve(reg_app *app) {
     log_error(NULL, "cannot start the listing service: bad scrapping_age configuration");
     return 1;
   }
+  if (invoice_init(&app->cfg) != 0) { /* the dated VAT and income-tax table */
+    listing_shutdown();
+    return 1;
+  }
   int rc = serve_run(app);
+  invoice_shutdown();
   listing_shutdown();
   return rc;
 }

@@ -52,6 +52,10 @@ static const opt opts[] = {
     I("checkpoint-seconds", "REGISTRY_CHECKPOINT_SECONDS", checkpoint_seconds, 1, 86400, "at most one signed checkpoint this often"),
     S("scrapping-age", "REGISTRY_SCRAPPING_AGE", scrapping_age, "scrapping ages over the defaults: [YYYY-MM-DD:]USE/TYPE=YEARS|none,..."),
     {"guided-scrapping-km", "REGISTRY_GUIDED_SCRAPPING_KM", T_I64, offsetof(reg_config, guided_scrapping_km), 0, 1, 100000000, "guided-scrapping warning at this mileage (km)"},
+    S("invoice-vat", "REGISTRY_INVOICE_VAT", invoice_vat, "VAT on reverse invoices over the defaults: [YYYY-MM-DD:]RATE_BP/THRESHOLD_FEN,..."),
+    S("invoice-income-tax", "REGISTRY_INVOICE_INCOME_TAX", invoice_income_tax, "income tax on reverse invoices over the defaults: [YYYY-MM-DD:]RATE_BP,..."),
+    I("invoice-channel", "REGISTRY_INVOICE_CHANNEL", invoice_channel, 0, 9, "channel digit of invoice numbers"),
+    {"invoice-seller-cap-fen", "REGISTRY_INVOICE_SELLER_CAP_FEN", T_I64, offsetof(reg_config, invoice_seller_cap_fen), 0, 1, INT64_C(1000000000000000), "a seller's 12-month reverse-invoice cap (fen)"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -80,6 +84,10 @@ void config_defaults(reg_config *c) {
   c->checkpoint_seconds = 1;
   c->scrapping_age[0] = 0; /* the built-in defaults only */
   c->guided_scrapping_km = 600000;
+  c->invoice_vat[0] = 0;        /* the built-in defaults only */
+  c->invoice_income_tax[0] = 0;
+  c->invoice_channel = 1;
+  c->invoice_seller_cap_fen = INT64_C(500000000);
 }
 
 static const opt *find_opt(const char *name, size_t len) {

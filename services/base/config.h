@@ -39,6 +39,14 @@ typedef struct reg_config {
    * (services/listing/listing.h); "" the defaults only. */
   char scrapping_age[2048];
   int64_t guided_scrapping_km; /* guided-scrapping warning threshold, default 600000 */
+  /* Reverse invoicing (DOMAIN §1; services/invoice/invoice.h): dated tables
+   * over the built-in defaults, "" the defaults only. VAT:
+   * [YYYY-MM-DD:]RATE_BP/MONTHLY_THRESHOLD_FEN,... ; income tax:
+   * [YYYY-MM-DD:]RATE_BP,... (an entry with a date applies on and after it). */
+  char invoice_vat[1024];
+  char invoice_income_tax[1024];
+  int invoice_channel;          /* the invoice number's channel digit, default 1 */
+  int64_t invoice_seller_cap_fen; /* 12-month cap per seller, default 500,000,000 */
 } reg_config;
 
 /* Fills *c with the defaults. */

@@ -116,28 +116,48 @@ int auth_authorize(rpc_call *call) {
   return rate_limit(call);
 }
 
-int auth_require_qualification(rpc_call *call, pg_conn *pg, int kind, clock_day day) {
-  char d[11];
+int auth_require_any_qualification(rpc_call *call, pg_conn *pg, uint32_t kinds, clock_day day) {
+  char d[11], arr[PG_BITS_ARRAY_MAX];
   clock_day_format(day, d);
+  pg_bits_array(kinds, arr);
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, call->caller.org_id);
-  pg_params_int(&p, kind);
+  pg_params_text(&p, arr);
   pg_params_text(&p, d);
   PGresult *r = NULL;
   int rv = pg_query(pg,
-                    "SELECT 1 FROM qualifications WHERE organization_id = $1 AND kind = $2 "
-                    "AND NOT revoked AND $3::date BETWEEN valid_from AND valid_until",
+                    "SELECT 1 FROM qualifications WHERE organization_id = $1 "
+                    "AND kind = ANY($2::int[]) "
+                    "AND NOT revoked AND $3::date BETWEEN valid_from AND valid_until LIMIT 1",
                     &p, &r);
   if (rv != 0) return rv;
   int held = PQntuples(r) == 1;
   PQclear(r);
   if (held) return 0;
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value(&registry__v1__qualification_kind__descriptor, kind);
-  const char *name = v ? v->name + strlen("QUALIFICATION_KIND_") : "?";
-  rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, "QUALIFICATION_MISSING",
-                  "the caller holds no valid %s qualification on %s", name, d);
-  rpc_status_add_meta(&call->status, "qualification_kind", name);
+  /* the kinds by name, in enum order: "REVERSE_INVOICE,HAZARDOUS_WASTE" */
+  char names[200] = "";
+  size_t off = 0;
+  for (int k = 0; k < 32; k++) {
+    if (!(kinds & (1u << k))) continue;
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&registry__v1__qualification_kind__descriptor, k);
+    int w = snprintf(names + off, sizeof(names) - off, "%s%s", off ? "," : "",
+                     v ? v->name + strlen("QUALIFICATION_KIND_") : "?");
+    if (w < 0 || (size_t)w >= sizeof(names) - off) break;
+    off += (size_t)w;
+  }
+  if (strchr(names, ','))
+    rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, "QUALIFICATION_MISSING",
+                    "the caller holds none of the qualifications %s valid on %s", names, d);
+  else
+    rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, "QUALIFICATION_MISSING",
+                    "the caller holds no valid %s qualification on %s", names, d);
+  rpc_status_add_meta(&call->status, "qualification_kind", names);
   return -1;
+}
+
+int auth_require_qualification(rpc_call *call, pg_conn *pg, int kind, clock_day day) {
+  if (kind < 0 || kind > 31) return REG_EINVAL;
+  return auth_require_any_qualification(call, pg, 1u << kind, day);
 }

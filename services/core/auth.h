@@ -23,5 +23,9 @@ int auth_authorize(rpc_call *call);
  * kind named) when not; a REG_* storage error. Runs in the caller's
  * transaction. */
 int auth_require_qualification(rpc_call *call, pg_conn *pg, int kind, clock_day day);
+/* The same for "any of": `kinds` has bit (1u << kind) for each kind that
+ * will do; the refusal names them all (metadata qualification_kind:
+ * "REVERSE_INVOICE,VEHICLE_DISMANTLING,HAZARDOUS_WASTE"). */
+int auth_require_any_qualification(rpc_call *call, pg_conn *pg, uint32_t kinds, clock_day day);
 
 #endif

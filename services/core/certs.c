@@ -52,16 +52,7 @@ static size_t bytea_cap(const PGresult *r, int row, int col) {
 /* A bytea column into `a` (out->data, out->len), at most CERTS_BODY_MAX
  * bytes: REG_EIO for NULL, malformed or oversized values. */
 static int bytea_arena(arena *a, const PGresult *r, int row, int col, ProtobufCBinaryData *out) {
-  if (!pg_val(r, row, col)) return REG_EIO;
-  size_t cap = bytea_cap(r, row, col);
-  if (cap > CERTS_BODY_MAX) return REG_EIO;
-  uint8_t *buf = arena_alloc(a, cap ? cap : 1);
-  if (!buf) return REG_ENOMEM;
-  long n = pg_bytea(r, row, col, buf, cap);
-  if (n < 0) return REG_EIO;
-  out->data = buf;
-  out->len = (size_t)n;
-  return 0;
+  return pg_bytea_arena(a, r, row, col, CERTS_BODY_MAX, &out->data, &out->len);
 }
 
 /* ---- certs_get, certs_list ---- */

@@ -26,16 +26,11 @@ static char *dupv(arena *a, const PGresult *r, int row, int col) {
 static const char *nz(const char *s) { return s ? s : ""; }
 static const char *null_if_empty(const char *s) { return s && *s ? s : NULL; }
 
-/* A bytea column decoded into the arena (*out, *len). */
+/* A bytea column decoded into the arena: sealed parties and hashes, far
+ * below this. */
+#define BYTEA_MAX (1u << 20)
 static int bytea_dup(arena *a, const PGresult *r, int row, int col, uint8_t **out, size_t *len) {
-  size_t cap = (size_t)PQgetlength(r, row, col) / 2 + 1;
-  uint8_t *buf = arena_alloc(a, cap);
-  if (!buf) return REG_ENOMEM;
-  long n = pg_bytea(r, row, col, buf, cap);
-  if (n < 0) return REG_EIO;
-  *out = buf;
-  *len = (size_t)n;
-  return 0;
+  return pg_bytea_arena(a, r, row, col, BYTEA_MAX, out, len);
 }
 
 /* A party's ref column (at most 32 bytes). */
@@ -46,7 +41,6 @@ static int ref_get(const PGresult *r, int row, int col, uint8_t out[32], size_t 
   return 0;
 }
 
-/* "<µs>/<id>" → parts; REG_EINVAL when malformed. */
 
 /* ---- listings ---- */
 

@@ -456,6 +456,21 @@ int pg_bool(const PGresult *r, int row, int col) {
   return v && v[0] == 't';
 }
 
+int pg_bytea_arena(arena *a, const PGresult *r, int row, int col, size_t max, uint8_t **out,
+                   size_t *len) {
+  if (!pg_val(r, row, col)) return REG_EIO;
+  int tl = PQgetlength(r, row, col);
+  size_t cap = tl > 2 ? (size_t)(tl - 2) / 2 : 0; /* "\x" + hex */
+  if (cap > max) return REG_EIO;
+  uint8_t *buf = arena_alloc(a, cap ? cap : 1);
+  if (!buf) return REG_ENOMEM;
+  long n = pg_bytea(r, row, col, buf, cap);
+  if (n < 0) return REG_EIO;
+  *out = buf;
+  *len = (size_t)n;
+  return 0;
+}
+
 long pg_bytea(const PGresult *r, int row, int col, uint8_t *out, size_t cap) {
   const char *v = pg_val(r, row, col);
   /* Only the hex output format (bytea_output = hex, the default). */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "services/base/arena.h"
 #include "services/base/err.h"
 
 typedef struct pg_conn pg_conn;
@@ -106,6 +107,10 @@ const char *pg_val(const PGresult *r, int row, int col);
 int64_t pg_int(const PGresult *r, int row, int col); /* NULL → 0 */
 int pg_bool(const PGresult *r, int row, int col);
 long pg_bytea(const PGresult *r, int row, int col, uint8_t *out, size_t cap);
+/* A bytea column decoded into the arena (*out, *len; at most `max` bytes):
+ * 0; REG_EIO for NULL, malformed or longer than max; REG_ENOMEM. */
+int pg_bytea_arena(arena *a, const PGresult *r, int row, int col, size_t max, uint8_t **out,
+                   size_t *len) REG_MUST_CHECK;
 /* A timestamptz column as Unix microseconds (expects the query to select
  * (extract(epoch from x)*1e6)::int8, so this is pg_int). */
 
