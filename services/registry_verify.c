@@ -18,7 +18,12 @@
  *       byte is '{'), against the CERTIFICATE key (a vkey named
  *       ".../certificate"); every reason wipe_cert_verify gives is printed,
  *       one "invalid: <REASON>" line each. A file that is neither is
- *       "invalid: BODY_MALFORMED" (exit 1), like any malformed input.
+ *       "invalid: BODY_MALFORMED" (exit 1), like any malformed input;
+ *   registry-verify invoice INVOICE_FILE --vkey VKEY
+ *       a reverse or red invoice (SPEC §4.5): the binary registry.v1.Invoice
+ *       or its proto3 canonical JSON form, against the INVOICE key (a vkey
+ *       named ".../invoice"), the same way: every reason invoice_verify
+ *       gives (services/invoice/invoice_sig.h), one line each.
  *
  * Prints "valid" and exits 0, or "invalid: <reason>" and exits 1; a usage
  * or I/O error exits 2. The vkey is the one LogService.ListSigningKeys
@@ -37,6 +42,7 @@
 #include "crypto/note.h"
 #include "crypto/sig.h"
 #include "crypto/tlog_proof.h"
+#include "services/invoice/invoice_sig.h"
 #include "services/wipe/wipe.h"
 
 #define MAX_FILE (1u << 20)
@@ -52,7 +58,8 @@ static int usage(void) {
           "       registry-verify receipt RECEIPT_FILE --vkey VKEY (--leaf FILE | --leaf-hash HEX)\n"
           "       registry-verify consistency --vkey VKEY --old NOTE_FILE --new NOTE_FILE "
           "--proof PROOF_FILE\n"
-          "       registry-verify certificate CERT_FILE --vkey VKEY\n");
+          "       registry-verify certificate CERT_FILE --vkey VKEY\n"
+          "       registry-verify invoice INVOICE_FILE --vkey VKEY\n");
   return 2;
 }
 
@@ -245,120 +252,315 @@ static int json_int64(const json_t *v, int64_t *out) {
   return 0;
 }
 
-/* The field name matches a proto field, in its JSON (lowerCamel) or its
- * original name. */
-static int field_is(const char *key, const char *json_name, const char *proto_name) {
-  return !strcmp(key, json_name) || !strcmp(key, proto_name);
-}
-
-static void cert_json_free(Registry__V1__Certificate *c) {
-  if (!c) return;
-  free(c->id);
-  free(c->body.data);
-  free(c->signature.data);
-  free(c->key_id);
-  free(c->event_id);
-  free(c->revoked_reason);
-  free(c);
-}
-
-/* A Certificate from its proto3 canonical JSON (MessageToJson: lowerCamel
- * keys, bytes base64, int64 as a string; original field names and null
- * values accepted too; an unknown field is malformed). Free with
- * cert_json_free; NULL when malformed. */
-static Registry__V1__Certificate *cert_from_json(const char *text, size_t len) {
-  json_t *root = json_loadb(text, len, 0, NULL);
-  Registry__V1__Certificate *c = calloc(1, sizeof(*c));
-  int ok = root && json_is_object(root) && c;
-  if (c) {
-    registry__v1__certificate__init(c);
-    /* init points unset strings at a shared static "": own them instead */
-    c->id = c->key_id = c->event_id = c->revoked_reason = NULL;
+/* Proto3 JSON uint64: a non-negative JSON integer or a string of decimal
+ * digits. 0 or -1. */
+static int json_uint64(const json_t *v, uint64_t *out) {
+  if (json_is_integer(v)) {
+    if (json_integer_value(v) < 0) return -1;
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
   }
+  if (!json_is_string(v)) return -1;
+  const char *s = json_string_value(v);
+  char *end = NULL;
+  if (!isdigit((unsigned char)*s)) return -1;
+  errno = 0;
+  unsigned long long x = strtoull(s, &end, 10);
+  if (*end || errno) return -1;
+  *out = x;
+  return 0;
+}
+
+/* The JSON key names the field: its JSON name (lowerCamel, as protoc
+ * derives it: an underscore dropped and the next letter upper-cased) or its
+ * original name. */
+static int json_key_is(const char *key, const char *name) {
+  if (!strcmp(key, name)) return 1;
+  int up = 0;
+  for (; *name; name++) {
+    if (*name == '_') {
+      up = 1;
+      continue;
+    }
+    char c = up ? (char)toupper((unsigned char)*name) : *name;
+    up = 0;
+    if (*key++ != c) return 0;
+  }
+  return *key == 0;
+}
+
+#define JSON_DEPTH_MAX 32
+
+/* The size of one element of a field of type t in its C structure (0: a
+ * type this decoder does not take). */
+static size_t pb_elem_size(ProtobufCType t) {
+  switch (t) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+  case PROTOBUF_C_TYPE_ENUM:
+    return sizeof(int32_t);
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32:
+    return sizeof(uint32_t);
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+    return sizeof(int64_t);
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+    return sizeof(uint64_t);
+  case PROTOBUF_C_TYPE_BOOL:
+    return sizeof(protobuf_c_boolean);
+  case PROTOBUF_C_TYPE_STRING:
+    return sizeof(char *);
+  case PROTOBUF_C_TYPE_BYTES:
+    return sizeof(ProtobufCBinaryData);
+  case PROTOBUF_C_TYPE_MESSAGE:
+    return sizeof(ProtobufCMessage *);
+  default: /* float, double: in no document registry-verify reads */
+    return 0;
+  }
+}
+
+static int pb_json_message(const ProtobufCMessageDescriptor *d, const json_t *obj,
+                           ProtobufCMessage *m, int depth);
+
+/* One value of field f from v into slot (the field's storage, or one
+ * element of its array). 0 or -1. What it allocates hangs off the message
+ * at once, so that freeing the message frees it on any failure. */
+static int pb_json_value(const ProtobufCFieldDescriptor *f, const json_t *v, void *slot,
+                         int depth) {
+  int64_t i = 0;
+  uint64_t u = 0;
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+    if (json_int64(v, &i) != 0 || i < INT32_MIN || i > INT32_MAX) return -1;
+    *(int32_t *)slot = (int32_t)i;
+    return 0;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32:
+    if (json_uint64(v, &u) != 0 || u > UINT32_MAX) return -1;
+    *(uint32_t *)slot = (uint32_t)u;
+    return 0;
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64:
+    return json_int64(v, (int64_t *)slot);
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64:
+    return json_uint64(v, (uint64_t *)slot);
+  case PROTOBUF_C_TYPE_BOOL:
+    if (!json_is_boolean(v)) return -1;
+    *(protobuf_c_boolean *)slot = json_is_true(v);
+    return 0;
+  case PROTOBUF_C_TYPE_ENUM: {
+    /* its value's name, or its number (proto3 enums are open) */
+    if (json_is_string(v)) {
+      const ProtobufCEnumValue *ev =
+          protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, json_string_value(v));
+      if (!ev) return -1;
+      *(int32_t *)slot = ev->value;
+      return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
+        json_integer_value(v) > INT32_MAX)
+      return -1;
+    *(int32_t *)slot = (int32_t)json_integer_value(v);
+    return 0;
+  }
+  case PROTOBUF_C_TYPE_STRING: {
+    char *str = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+    if (!str) return -1;
+    *(char **)slot = str;
+    return 0;
+  }
+  case PROTOBUF_C_TYPE_BYTES: {
+    ProtobufCBinaryData *b = slot;
+    size_t n = 0;
+    uint8_t *data = json_is_string(v) ? json_bytes(json_string_value(v), &n) : NULL;
+    if (!data) return -1;
+    b->data = data;
+    b->len = n;
+    return 0;
+  }
+  case PROTOBUF_C_TYPE_MESSAGE: {
+    const ProtobufCMessageDescriptor *md = f->descriptor;
+    /* The well-known types have JSON forms of their own (a Timestamp is an
+     * RFC 3339 string); none is in a document read here, so they are
+     * refused rather than misread. */
+    if (!json_is_object(v) || depth >= JSON_DEPTH_MAX ||
+        !strncmp(md->name, "google.protobuf.", 16))
+      return -1;
+    ProtobufCMessage *sub = calloc(1, md->sizeof_message);
+    if (!sub) return -1;
+    protobuf_c_message_init(md, sub);
+    *(ProtobufCMessage **)slot = sub;
+    return pb_json_message(md, v, sub, depth + 1);
+  }
+  default:
+    return -1;
+  }
+}
+
+/* The fields of JSON object obj into m (initialized, of type d). An unknown
+ * field, a field given twice (by both its names), two members of one oneof,
+ * or a value of the wrong type is -1; null is the field's default. */
+static int pb_json_message(const ProtobufCMessageDescriptor *d, const json_t *obj,
+                           ProtobufCMessage *m, int depth) {
+  uint8_t *base = (uint8_t *)m, *seen = calloc(d->n_fields ? d->n_fields : 1, 1);
   const char *key;
   json_t *v;
-  if (ok) {
-    json_object_foreach(root, key, v) {
-      if (json_is_null(v)) continue;
-      char **str = NULL;
-      ProtobufCBinaryData *bin = NULL;
-      if (field_is(key, "id", "id")) str = &c->id;
-      else if (field_is(key, "keyId", "key_id")) str = &c->key_id;
-      else if (field_is(key, "eventId", "event_id")) str = &c->event_id;
-      else if (field_is(key, "revokedReason", "revoked_reason")) str = &c->revoked_reason;
-      else if (field_is(key, "body", "body")) bin = &c->body;
-      else if (field_is(key, "signature", "signature")) bin = &c->signature;
-      if (str) {
-        ok = json_is_string(v) && *str == NULL && (*str = strdup(json_string_value(v))) != NULL;
-      } else if (bin) {
-        ok = json_is_string(v) && bin->data == NULL &&
-             (bin->data = json_bytes(json_string_value(v), &bin->len)) != NULL;
-      } else if (field_is(key, "logIndex", "log_index")) {
-        ok = json_int64(v, &c->log_index) == 0;
-      } else if (field_is(key, "sequenced", "sequenced")) {
-        ok = json_is_boolean(v);
-        c->sequenced = json_is_true(v);
-      } else if (field_is(key, "revoked", "revoked")) {
-        ok = json_is_boolean(v);
-        c->revoked = json_is_true(v);
-      } else {
-        ok = 0;
+  int rc = seen ? 0 : -1;
+  if (rc == 0) {
+    json_object_foreach((json_t *)obj, key, v) {
+      const ProtobufCFieldDescriptor *f = NULL;
+      for (unsigned k = 0; k < d->n_fields && !f; k++)
+        if (json_key_is(key, d->fields[k].name)) f = &d->fields[k];
+      if (!f || seen[f - d->fields]) {
+        rc = -1;
+        break;
       }
-      if (!ok) break;
+      seen[f - d->fields] = 1;
+      if (json_is_null(v)) continue;
+      size_t size = pb_elem_size(f->type);
+      if (!size) {
+        rc = -1;
+        break;
+      }
+      if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        size_t n = json_array_size(v);
+        if (!json_is_array(v)) {
+          rc = -1;
+          break;
+        }
+        if (!n) continue;
+        uint8_t *arr = calloc(n, size);
+        if (!arr) {
+          rc = -1;
+          break;
+        }
+        *(void **)(base + f->offset) = arr;
+        *(size_t *)(base + f->quantifier_offset) = n;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+          json_t *e = json_array_get(v, i);
+          if (json_is_null(e) || pb_json_value(f, e, arr + i * size, depth) != 0) rc = -1;
+        }
+        if (rc) break;
+        continue;
+      }
+      if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        uint32_t *which = (uint32_t *)(base + f->quantifier_offset);
+        if (*which != 0) {
+          rc = -1;
+          break;
+        }
+        *which = f->id;
+      } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+                 f->type != PROTOBUF_C_TYPE_MESSAGE) {
+        *(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+      }
+      if (pb_json_value(f, v, base + f->offset, depth) != 0) {
+        rc = -1;
+        break;
+      }
+    }
+  }
+  free(seen);
+  return rc;
+}
+
+/* A message of type d from its proto3 canonical JSON (MessageToJson:
+ * lowerCamel keys, bytes base64, 64-bit integers as strings, enums by
+ * name; original field names, enum numbers and null values accepted too).
+ * Free with protobuf_c_message_free_unpacked; NULL when malformed. */
+static ProtobufCMessage *pb_from_json(const ProtobufCMessageDescriptor *d, const char *text,
+                                      size_t len) {
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+  ProtobufCMessage *m = NULL;
+  if (root && json_is_object(root) && (m = calloc(1, d->sizeof_message)) != NULL) {
+    protobuf_c_message_init(d, m);
+    if (pb_json_message(d, root, m, 0) != 0 || !protobuf_c_message_check(m)) {
+      protobuf_c_message_free_unpacked(m, NULL);
+      m = NULL;
     }
   }
   json_decref(root);
-  if (!ok) {
-    cert_json_free(c);
-    return NULL;
-  }
-  /* protobuf-c's "unset string" is the empty string, never NULL */
-  char **strs[] = {&c->id, &c->key_id, &c->event_id, &c->revoked_reason};
-  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-    if (!*strs[i] && !(*strs[i] = strdup(""))) {
-      cert_json_free(c);
-      return NULL;
-    }
-  return c;
+  return m;
 }
 
-static int cmd_certificate(const char *file, const char *vkey) {
-  size_t len = 0;
+/* A document: the binary message of type d, or its proto3 canonical JSON
+ * form (a file whose first non-space byte is '{'). 0 with *out, NULL when
+ * the file is neither (the caller's verdict says malformed); 2 when the
+ * file cannot be read. Free *out with protobuf_c_message_free_unpacked. */
+static int read_document(const char *file, const ProtobufCMessageDescriptor *d,
+                         ProtobufCMessage **out) {
+  size_t len = 0, i = 0;
   char *text = slurp(file, &len);
   if (!text) return 2;
+  while (i < len && isspace((unsigned char)text[i])) i++;
+  *out = i < len && text[i] == '{' ? pb_from_json(d, text, len)
+                                   : protobuf_c_message_unpack(d, NULL, len, (const uint8_t *)text);
+  free(text);
+  return 0;
+}
+
+/* The signing key of one purpose from its vkey, whose name must end in
+ * suffix ("/certificate", "/invoice"): 0 with pk and key_id, or 1 after
+ * printing why not (`not_it`: the refusal of a key of another purpose). */
+static int purpose_key(const char *vkey, const char *suffix, const char *not_it,
+                       uint8_t pk[SIG_PK_LEN], char key_id[9]) {
   char name[256];
   uint8_t id[SIG_KEY_ID_LEN];
-  static const char suffix[] = "/certificate";
-  wipe_cert_key key;
-  memset(&key, 0, sizeof(key));
-  if (sig_vkey_parse(vkey, name, sizeof(name), id, key.pk) != 0) {
-    free(text);
-    return invalid("malformed vkey");
-  }
-  size_t nl = strlen(name), sl = sizeof(suffix) - 1;
-  if (nl <= sl || strcmp(name + nl - sl, suffix) != 0) {
-    free(text);
-    return invalid("the key is not a CERTIFICATE key");
-  }
-  sig_key_id_hex(id, key.key_id);
+  if (sig_vkey_parse(vkey, name, sizeof(name), id, pk) != 0) return invalid("malformed vkey");
+  size_t nl = strlen(name), sl = strlen(suffix);
+  if (nl <= sl || strcmp(name + nl - sl, suffix) != 0) return invalid(not_it);
+  sig_key_id_hex(id, key_id);
+  return 0;
+}
 
-  size_t i = 0;
-  while (i < len && isspace((unsigned char)text[i])) i++;
-  int json = i < len && text[i] == '{';
-  Registry__V1__Certificate *c =
-      json ? cert_from_json(text, len)
-           : registry__v1__certificate__unpack(NULL, len, (const uint8_t *)text);
-  wipe_cert_verdict verdict;
-  wipe_cert_verify(c, &key, 1, 0, &verdict);
-  if (json) cert_json_free(c);
-  else registry__v1__certificate__free_unpacked(c, NULL);
-  free(text);
-  if (verdict.valid) {
+/* "valid" (0), or one "invalid: <REASON>" line per reason (1). */
+static int print_verdict(int valid, const char *const *reasons, size_t n) {
+  if (valid) {
     printf("valid\n");
     return 0;
   }
-  for (size_t k = 0; k < verdict.n_reasons; k++) printf("invalid: %s\n", verdict.reasons[k]);
+  for (size_t k = 0; k < n; k++) printf("invalid: %s\n", reasons[k]);
   return 1;
+}
+
+static int cmd_certificate(const char *file, const char *vkey) {
+  ProtobufCMessage *m = NULL;
+  int rc = read_document(file, &registry__v1__certificate__descriptor, &m);
+  if (rc) return rc;
+  wipe_cert_key key;
+  memset(&key, 0, sizeof(key));
+  if ((rc = purpose_key(vkey, "/certificate", "the key is not a CERTIFICATE key", key.pk,
+                        key.key_id)) == 0) {
+    wipe_cert_verdict v;
+    wipe_cert_verify((const Registry__V1__Certificate *)m, &key, 1, 0, &v);
+    rc = print_verdict(v.valid, v.reasons, v.n_reasons);
+  }
+  protobuf_c_message_free_unpacked(m, NULL);
+  return rc;
+}
+
+static int cmd_invoice(const char *file, const char *vkey) {
+  ProtobufCMessage *m = NULL;
+  int rc = read_document(file, &registry__v1__invoice__descriptor, &m);
+  if (rc) return rc;
+  invoice_sig_key key;
+  memset(&key, 0, sizeof(key));
+  if ((rc = purpose_key(vkey, "/invoice", "the key is not an INVOICE key", key.pk,
+                        key.key_id)) == 0) {
+    invoice_sig_verdict v;
+    invoice_verify((const Registry__V1__Invoice *)m, &key, 1, &v);
+    rc = print_verdict(v.valid, v.reasons, v.n_reasons);
+  }
+  protobuf_c_message_free_unpacked(m, NULL);
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -389,7 +591,8 @@ int main(int argc, char **argv) {
     return cmd_receipt(file, vkey, leaf, leaf_hash);
   if (!strcmp(cmd, "consistency") && !file && old_file && new_file && proof)
     return cmd_consistency(vkey, old_file, new_file, proof);
-  if (!strcmp(cmd, "certificate") && file && !leaf && !leaf_hash && !old_file && !new_file && !proof)
-    return cmd_certificate(file, vkey);
+  int doc_only = file && !leaf && !leaf_hash && !old_file && !new_file && !proof;
+  if (!strcmp(cmd, "certificate") && doc_only) return cmd_certificate(file, vkey);
+  if (!strcmp(cmd, "invoice") && doc_only) return cmd_invoice(file, vkey);
   return usage();
 }

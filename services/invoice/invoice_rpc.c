@@ -769,6 +769,18 @@ static int do_red(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **res
     return -1;
   }
 
+  for (size_t i = 0; i < n_asked; i++) { /* nor more of a line's quantity than remains */
+    if (asked_qty[i] <= left_qty[i]) continue;
+    rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, "RED_EXCEEDS_ORIGINAL",
+                    "lines[%zu] asks quantity_milli %lld; %lld remain of the original's line", i,
+                    (long long)asked_qty[i], (long long)left_qty[i]);
+    char s[24];
+    snprintf(s, sizeof(s), "%zu", i);
+    rpc_status_add_meta(&call->status, "line", s);
+    meta_i64(call, "remaining_quantity_milli", left_qty[i]);
+    return -1;
+  }
+
   /* the red lines: the original's, negated, at their positions */
   Registry__V1__InvoiceLine **lines = arena_calloc(call->arena, n + 1, sizeof(*lines));
   int32_t *pos = arena_calloc(call->arena, n + 1, sizeof(*pos));
