@@ -34,6 +34,7 @@ modules of proto/). Each measuring command appends one JSON line to
   history   --addr A --orgs F         GetItemHistory at random generated items
                                       by item_id and by VIN: p50/p99 with 1 and
                                       8 threads
+  pgstat    --pg C                    the top statements of pg_stat_statements
   report    RESULTS                   the table
 
 What is synthetic (the benchmark measures the SQL, not the data): every item
@@ -45,26 +46,21 @@ can return them); generated history rows name events that do not exist
 (event_id set, no events row: the LEFT JOIN to the log index misses).
 """
 
-import argparse
 import datetime
 import hashlib
 import json
-import os
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from log_bench import Pg, channel, cpu_s, emit, make_uscc, md, pct, unary  # noqa: E402
-from pbwire import ld, varint  # noqa: E402  (tests/interop, put on sys.path by log_bench)
+import bench_tool as bt
+from bench_tool import Pg, channel, cpu_s, create_org, emit, fmt, make_uscc, md, pct, unary
+from pbwire import ld, varint  # tests/interop, on sys.path by bench_tool
 
 LISTING = "/registry.v1.ListingService/"
-ORG = "/registry.v1.OrgService/"
 GEN_PLATFORMS = 50          # synthetic platforms of the generated listings
 GEN_DEALERS = 1000          # businesses owning the sold generated items
 
@@ -88,8 +84,7 @@ def id_check(first17):
 
 
 def check_rules():
-    with open(os.path.join(HERE, "..", "data", "identifiers.json")) as f:
-        ids = json.load(f)
+    ids = bt.identifiers()
     vin_ok = lambda v: (len(v) == 17 and all(c in _VIN_CH for c in v)  # noqa: E731
                         and vin_check(v) == v[8])
     id_ok = lambda s: (len(s) == 18 and s[:17].isdigit()  # noqa: E731
@@ -185,37 +180,8 @@ def cmd_load(a):
         pg = Pg(a.pg)
         pg.query("SET session_replication_role = replica")  # no FK triggers during the load
         conns[name] = pg
-    L = Pg.lib()
-
-    def start(name, cols):
-        pg = conns[name]
-        r = L.PQexec(pg.c, ("COPY %s (%s) FROM STDIN" % (name, cols)).encode())
-        st = L.PQresultStatus(r)
-        L.PQclear(r)
-        if st != 4:
-            raise RuntimeError("COPY %s did not start: %s" % (name, L.PQerrorMessage(pg.c).decode()))
-
-    def put(name, data):
-        pg = conns[name]
-        if L.PQputCopyData(pg.c, data, len(data)) != 1:
-            raise RuntimeError("COPY %s: %s" % (name, L.PQerrorMessage(pg.c).decode()))
-
-    def end(name):
-        pg = conns[name]
-        L.PQputCopyEnd(pg.c, None)
-        err = None
-        while True:
-            r = L.PQgetResult(pg.c)
-            if not r:
-                break
-            if L.PQresultStatus(r) != 1:
-                err = L.PQresultErrorMessage(r).decode()
-            L.PQclear(r)
-        if err:
-            raise RuntimeError("COPY %s: %s" % (name, err))
-
     for name, cols in tables:
-        start(name, cols)
+        conns[name].copy_start("COPY %s (%s) FROM STDIN" % (name, cols))
     bufs = {name: [] for name, _ in tables}
     counts = {name: 0 for name, _ in tables}
     t0 = time.monotonic()
@@ -277,12 +243,12 @@ def cmd_load(a):
                 counts[name] += len(bufs[name])
                 bufs[name] = []
                 if data:
-                    put(name, data)
+                    conns[name].copy_put(data)
             if (n + 1 - a.start) % 200000 == 0:
                 sys.stderr.write("listing_bench: %d items, %.0f s\n"
                                  % (n + 1 - a.start, time.monotonic() - t0))
     for name, _ in tables:
-        end(name)
+        conns[name].copy_end()
     secs = time.monotonic() - t0
     pg = conns["items"]
     pg.query("SET session_replication_role = origin")
@@ -302,19 +268,14 @@ def cmd_load(a):
 
 
 def cmd_orgs(a):
-    from registry.v1 import common_pb2, org_pb2
+    from registry.v1 import common_pb2
     ch = channel(a.addr)
-    create = unary(ch, ORG + "CreateOrganization", org_pb2.CreateOrganizationRequest,
-                   org_pb2.CreateOrganizationResponse)
     salt = random.randrange(10000)
     out = {"platforms": [], "inspector": None}
     for i in range(a.count + 1):
         role = common_pb2.ROLE_PLATFORM if i < a.count else common_pb2.ROLE_INSPECTOR
-        r = create(org_pb2.CreateOrganizationRequest(
-            request_id=str(uuid.uuid4()), name="Bench org %d" % i,
-            uscc=make_uscc(salt * 100 + i), roles=[role], region_code="140302"),
-            metadata=md(a.admin_key), timeout=15)
-        rec = {"id": r.organization.id, "key": r.api_key}
+        org_id, key = create_org(ch, a.admin_key, role, "Bench org %d" % i, salt * 100 + i)
+        rec = {"id": org_id, "key": key}
         if i < a.count:
             out["platforms"].append(rec)
         else:
@@ -329,59 +290,6 @@ def cmd_orgs(a):
 
 def _proc_cpu(pids):
     return sum(cpu_s(p) for p in pids)
-
-
-class TreeCpu:
-    """CPU seconds of a process and its children (PostgreSQL: the postmaster
-    and its backends) over a run, sampled every 0.25 s so that a backend
-    that exits before the end (pgbench's connections) still counts up to its
-    last sample: start(), stop() → seconds."""
-
-    def __init__(self, root):
-        self.root = root
-        self.base, self.last = {}, {}
-        self.done = threading.Event()
-        self.t = None
-
-    def _pids(self):
-        out = [self.root]
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open("/proc/%s/stat" % d) as f:
-                        if int(f.read().rsplit(")", 1)[1].split()[1]) == self.root:
-                            out.append(int(d))
-                except (OSError, ValueError, IndexError):
-                    pass
-        return out
-
-    def _sample(self):
-        for pid in self._pids():
-            c = cpu_s(pid)
-            if c > 0 or pid not in self.last:
-                self.last[pid] = max(c, self.last.get(pid, 0.0))
-
-    def start(self):
-        if not self.root:
-            return self
-        for pid in self._pids():
-            self.base[pid] = cpu_s(pid)
-        self.last = dict(self.base)
-
-        def run():
-            while not self.done.wait(0.25):
-                self._sample()
-        self.t = threading.Thread(target=run, daemon=True)
-        self.t.start()
-        return self
-
-    def stop(self):
-        if not self.root:
-            return 0.0
-        self.done.set()
-        self.t.join()
-        self._sample()
-        return sum(c - self.base.get(pid, 0.0) for pid, c in self.last.items())
 
 
 # -- the gRPC CreateListing load ---------------------------------------------------------
@@ -484,7 +392,7 @@ def cmd_grpc(a):
     t_measure = t_start + a.warmup
     while time.time() < t_measure:
         time.sleep(0.005)
-    pgc = TreeCpu(a.pg_pid).start()
+    pgc = bt.TreeCpu(a.pg_pid).start()
     c0 = (cpu_s(a.pid), 0.0, _proc_cpu(pids))
     w0 = time.time()
     while time.time() < t_measure + a.seconds:
@@ -518,147 +426,32 @@ def cmd_grpc(a):
 
 # -- the same load from grpc_load, the C client ---------------------------------------------
 
-# grpc-status numbers → names, for the codes of a grpc_load run
-GRPC_CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-              "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-              "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-              "UNAUTHENTICATED"]
-
-
 def cmd_bodies(a):
     """grpc_load's input for one run: the requests of items first..first +
-    min(items, count) - 1 in item order, each serialized by protoc's module
-    (as grpcio sends it) behind a 4-byte big-endian length; and the
-    platforms' API keys, one a line (grpc_load's connection i uses key i)."""
-    import struct
+    min(items, count) - 1 in item order (bench_tool.write_bodies), and the
+    platforms' API keys (grpc_load's connection i uses key i)."""
     with open(a.orgs) as f:
         plats = json.load(f)["platforms"]
     count = min(a.items, a.count) if a.count else a.items
-    with open(a.out, "wb") as f:
-        buf = []
-        for n in range(a.first_item, a.first_item + count):
-            b = create_listing_request(n, a.mileage).SerializeToString()
-            buf.append(struct.pack(">I", len(b)) + b)
-            if len(buf) == 10000:
-                f.write(b"".join(buf))
-                buf = []
-        f.write(b"".join(buf))
+    bt.write_bodies(a.out, (create_listing_request(n, a.mileage)
+                            for n in range(a.first_item, a.first_item + count)))
     if a.keys_out:
-        fd = os.open(a.keys_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("".join(p["key"] + "\n" for p in plats))
+        bt.write_keys(a.keys_out, plats)
     return 0
 
 
 def cmd_cload(a):
-    """grpc_load with the bodies of `bodies`; CPU of registryd and
-    PostgreSQL sampled when it says the measured window opens and closes,
-    the client's own from its JSON (getrusage over the window). Emits a
-    `grpc` record like cmd_grpc's, with client grpc_load."""
-    cmd = [a.client, "--addr", a.addr, "--path", LISTING + "CreateListing", "--bodies", a.bodies,
-           "--connections", str(a.connections), "--streams", str(a.streams),
-           "--seconds", str(a.seconds), "--warmup", str(a.warmup)]
-    if a.keys:
-        cmd += ["--keys", a.keys]
-    log = open(a.log, "w") if a.log else None
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pgc, c0, c1, w0, w1, notes = None, None, None, None, None, []
-    for line in p.stderr:
-        if log:
-            log.write(line)
-        if line.startswith("grpc_load: measuring"):
-            pgc = TreeCpu(a.pg_pid).start()
-            c0 = (cpu_s(a.pid), 0.0)
-            w0 = time.time()
-        elif line.startswith("grpc_load: window over") and c0 and not c1:
-            c1 = (cpu_s(a.pid), pgc.stop())
-            w1 = time.time()
-        else:
-            notes.append(line.strip())
-    out = p.stdout.read()
-    rc = p.wait()
-    if pgc and not c1:
-        pgc.stop()
-    if log:
-        log.write(out)
-        log.close()
-    try:
-        r = json.loads(out)
-    except ValueError:
-        sys.stderr.write("listing_bench: grpc_load exited %d without a result: %s\n"
-                         % (rc, " | ".join(notes[-5:])))
+    """CreateListing with grpc_load (bench_tool.grpc_load): a `grpc` record
+    like cmd_grpc's, with client grpc_load."""
+    rec = bt.grpc_load(a, LISTING + "CreateListing", "listing_bench")
+    if rec is None:
         return 1
-    wall = (w1 - w0) if c1 else None
-    codes = {"OK": r["ok"]} if r["ok"] else {}
-    for k, v in r["errors"].items():
-        name = GRPC_CODES[int(k)] if k.isdigit() and int(k) < len(GRPC_CODES) else k
-        codes[name] = codes.get(name, 0) + v
-    emit(a, {"kind": "grpc", "client": "grpc_load", "label": a.label,
-             "clients": a.connections * a.streams, "connections": a.connections,
-             "streams": a.streams, "seconds": r["seconds"], "calls": r["calls"], "ok": r["ok"],
-             "calls_per_s": r["calls_per_s"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
-             "max_ms": r["max_ms"], "codes": codes, "warnings": {},
-             "errors": notes[:5], "connection_errors": r["connection_errors"],
-             "bodies_left": r["bodies_left"], "bodies_ran_out": r["bodies_ran_out"],
-             "warmup_calls": r["warmup_calls"], "late_calls": r["late_calls"],
-             "unfinished": r["unfinished"], "exit": rc, "mileage": bool(a.mileage),
-             "cpu_pct": {"registryd": round((c1[0] - c0[0]) / wall * 100) if wall else None,
-                         "postgres": round((c1[1] - c0[1]) / wall * 100) if wall else None,
-                         "clients": round(r["cpu_s"] / r["seconds"] * 100, 1)
-                         if r["seconds"] else None}})
-    if r["bodies_ran_out"]:
-        sys.stderr.write("listing_bench: grpc_load ran out of bodies (raise --count)\n")
-    return 0 if rc == 0 and r["ok"] and set(codes) == {"OK"} and not r["bodies_ran_out"] else 1
+    rec.update({"warnings": {}, "mileage": bool(a.mileage)})
+    emit(a, rec)
+    return 0 if bt.grpc_load_ok("listing_bench", rec, "raise --count") else 1
 
 
 # -- the statements of one call ---------------------------------------------------------
-
-_LOGLINE = re.compile(r"^\S+ \S+ \S+ \[(\d+)\] (\w+):  (.*)$")
-_PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
-
-
-def parse_pglog(path, offset):
-    """[(pid, statement, {n: literal})] logged by log_statement=all after byte
-    `offset` (log_line_prefix '%m [%p] ', PostgreSQL 15's default): each
-    `statement:` / `execute <name>:` line with the `parameters:` DETAIL that
-    follows it (literals as logged: 'text', NULL)."""
-    out = []
-    with open(path, "rb") as f:
-        f.seek(offset)
-        text = f.read().decode("utf-8", "replace")
-    last = {}
-    for line in text.splitlines():
-        m = _LOGLINE.match(line)
-        if not m:
-            continue
-        pid, level, msg = int(m.group(1)), m.group(2), m.group(3)
-        if level == "LOG":
-            sm = re.match(r"(?:statement|execute [^:]*): (.*)$", msg)
-            if sm:
-                rec = [pid, sm.group(1), {}]
-                out.append(rec)
-                last[pid] = rec
-        elif level == "DETAIL" and msg.startswith("parameters: ") and pid in last:
-            last[pid][2] = {int(k): v for k, v in _PARAM.findall(msg)}
-    return [tuple(r) for r in out]
-
-
-def shape(sql):
-    """A statement's shape, for comparing the call with the pgbench script:
-    its verb, the tables it names in order, the locking function it calls,
-    FOR UPDATE."""
-    s = " ".join(sql.split())
-    verb = s.split(" ", 1)[0].upper()
-    tabs = re.findall(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+([a-z_]+)", s, re.I)
-    fn = re.findall(r"\b(pg_advisory_xact_lock|set_config)\b", s)
-    lock = " FOR UPDATE" if re.search(r"FOR UPDATE", s, re.I) else ""
-    return ("%s %s%s%s" % (verb, ",".join(t.lower() for t in tabs),
-                           " " + fn[0] if fn else "", lock)).strip()
-
-
-def _is_auth(stmt):
-    return "api_keys" in stmt and stmt.lstrip().upper().startswith("SELECT")
-
 
 def cmd_sample(a):
     """Serial CreateListing calls of platform 0 on items first..first+count-1
@@ -680,38 +473,9 @@ def cmd_sample(a):
 
 
 def cmd_capture(a):
-    """The calls in the log: from the statement_timeout set (when there is
-    one) and the API-key lookup to the COMMIT after INSERT INTO listings."""
-    by_pid = {}
-    for pid, s, params in parse_pglog(a.log, a.offset):
-        by_pid.setdefault(pid, []).append((s, params))
-    calls = []
-    for ss in by_pid.values():
-        starts = [i for i, (s, _) in enumerate(ss) if _is_auth(s)]
-        for x, i in enumerate(starts):
-            j = starts[x + 1] if x + 1 < len(starts) else len(ss)
-            if i > 0 and "set_config" in ss[i - 1][0] and (x == 0 or starts[x - 1] < i - 1):
-                i -= 1
-            seg = ss[i:j]
-            if any("INSERT INTO listings" in s for s, _ in seg):
-                commits = [k for k, (s, _) in enumerate(seg) if s.strip().upper() == "COMMIT"]
-                if commits:
-                    calls.append(seg[:commits[-1] + 1])
-    if not calls:
-        sys.exit("listing_bench: no CreateListing in %s after byte %d" % (a.log, a.offset))
-    with open(a.out, "w") as f:
-        json.dump([[[s, {str(k): v for k, v in p.items()}] for s, p in c] for c in calls], f,
-                  ensure_ascii=False, indent=0)
-    with open(os.path.splitext(a.out)[0] + ".sql", "w") as f:
-        for n, c in enumerate(calls):
-            f.write("-- call %d: %d statements\n" % (n, len(c)))
-            for s, p in c:
-                f.write(s + ";\n")
-                if p:
-                    f.write("--   " + ", ".join("$%d = %s" % (k, v[:80]) for k, v in
-                                                sorted(p.items())) + "\n")
-    emit(a, {"kind": "capture", "label": a.label, "calls": len(calls),
-             "statements": [len(c) for c in calls], "shapes": [shape(s) for s, _ in calls[-1]]})
+    """The calls in the log (bench_tool.capture): to the COMMIT after INSERT
+    INTO listings."""
+    bt.capture(a, "INSERT INTO listings", "CreateListing", "listing_bench")
 
 
 # -- the pgbench script ---------------------------------------------------------------------
@@ -766,7 +530,7 @@ def _column_params(stmt):
 _UUID = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
 
 
-def render_call(call, org_ids, key_hashes, org_id, key_hash, n_item):
+def render_call(call, org_id, key_hash, n_item):
     """The pgbench lines for one captured call (list of (stmt, {n: literal}))."""
     uniq = "(:run)::text || '/' || (:client_id)::text || '/' || (:k)::text"
     item_lit = "'%s'" % item_id(n_item)
@@ -802,89 +566,19 @@ def render_call(call, org_ids, key_hashes, org_id, key_hash, n_item):
 
 
 def cmd_script(a):
-    with open(a.captured) as f:
-        calls = json.load(f)
-    call = calls[-1]      # a steady-state call (the key's last use already recorded)
-    pg = Pg(a.pg)
-    with open(a.orgs) as f:
-        plats = json.load(f)["platforms"]
-    org_ids = [p["id"] for p in plats]
-    hashes = dict(pg.query("SELECT organization_id, encode(key_hash, 'hex') FROM api_keys "
-                           "WHERE organization_id IN (%s)" % ", ".join("'%s'" % o for o in org_ids)))
-    pg.close()
-    key_hashes = [hashes[o] for o in org_ids]
-    lines = [SCRIPT_DOC,
-             "\\if :k = 0",
-             # the client's platform, once: its organization id and API-key hash
-             "SELECT (ARRAY[%s])[1 + :client_id %% %d] AS org, (ARRAY[%s])[1 + :client_id %% %d] "
-             "AS keyhash \\gset" % (", ".join("'%s'" % o for o in org_ids), len(org_ids),
-                                    ", ".join("'\\x%s'" % h for h in key_hashes), len(org_ids)),
-             "\\endif",
-             "\\set n :first + :client_id + :clients * :k", "\\set k :k + 1"]
-    lines += render_call(call, org_ids, key_hashes, org_ids[0], hashes[org_ids[0]],
-                         a.sample_first + a.sample_count - 1)
+    call, org_ids, key_hashes = bt.script_inputs(a, "platforms")
+    lines = bt.script_head(SCRIPT_DOC, org_ids, key_hashes)
+    lines += render_call(call, org_ids[0], key_hashes[0], a.sample_first + a.sample_count - 1)
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     emit(a, {"kind": "script", "label": a.label, "statements": len(call),
-             "shapes": [shape(s) for s, _ in call]})
-
-
-# -- pgbench -------------------------------------------------------------------------------
-
-
-def cmd_pgbench(a):
-    import resource
-    logdir = os.path.dirname(os.path.abspath(a.out_prefix))
-    for fn in os.listdir(logdir):
-        if fn.startswith(os.path.basename(a.out_prefix) + "."):
-            os.unlink(os.path.join(logdir, fn))
-    cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(a.clients), "-j", str(a.jobs),
-           "-T", str(a.seconds),
-           "-f", a.script, "-l", "--log-prefix", a.out_prefix, "-D", "k=0",
-           "-D", "clients=%d" % a.clients, "-D", "first=%d" % a.first_item,
-           "-D", "run=%d" % random.randrange(1 << 30)] + \
-          [x for d in a.define for x in ("-D", d)] + [a.pg]
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pgc = TreeCpu(a.pg_pid).start()
-    c0 = (cpu_s(a.pid) if a.pid else 0, 0.0)
-    t0 = time.time()
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wall = time.time() - t0
-    c1 = (cpu_s(a.pid) if a.pid else 0, pgc.stop())
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(a.out_prefix + ".txt", "w") as f:
-        f.write(" ".join(cmd) + "\n" + r.stdout)
-    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", r.stdout)
-    failed = re.search(r"number of failed transactions: (\d+)", r.stdout)
-    done = re.search(r"number of transactions actually processed: (\d+)", r.stdout)
-    lat = []
-    for fn in os.listdir(logdir):
-        if fn.startswith(os.path.basename(a.out_prefix) + "."):
-            with open(os.path.join(logdir, fn)) as f:
-                for line in f:
-                    p = line.split()
-                    if len(p) >= 3 and p[2].isdigit():
-                        lat.append(int(p[2]) / 1000)
-    client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-    emit(a, {"kind": "pgbench", "label": a.label, "clients": a.clients, "jobs": a.jobs,
-             "seconds": a.seconds, "exit": r.returncode,
-             "tps": float(tps.group(1)) if tps else None,
-             "transactions": int(done.group(1)) if done else None,
-             "failed": int(failed.group(1)) if failed else None,
-             "p50_ms": round(pct(lat, 50), 2) if lat else None,
-             "p99_ms": round(pct(lat, 99), 2) if lat else None,
-             "error_sample": [ln for ln in r.stdout.splitlines() if "ERROR" in ln][:3],
-             "cpu_pct": {"registryd (idle)": round((c1[0] - c0[0]) / wall * 100),
-                         "postgres": round((c1[1] - c0[1]) / wall * 100),
-                         "pgbench": round(client_cpu / wall * 100)}})
-    return 0 if r.returncode == 0 and tps else 1
+             "shapes": [bt.shape(s) for s, _ in call]})
 
 
 # -- GetItemHistory ---------------------------------------------------------------------------
 
 
 def cmd_history(a):
-    import grpc
     from registry.v1 import listing_pb2
     with open(a.orgs) as f:
         key = json.load(f)["platforms"][0]["key"]
@@ -905,39 +599,19 @@ def cmd_history(a):
     out = {"kind": "history", "label": a.label, "items": a.items}
     for by in ("item_id", "vin"):
         for threads in a.threads:
-            lat, errors, lock = [], [], threading.Lock()
-            t_end = time.monotonic() + a.seconds
-
-            def worker(seed):
-                rnd = random.Random(seed)
-                c = channel(a.addr)
+            def make_call(c, by=by):
                 g = unary(c, LISTING + "GetItemHistory", listing_pb2.GetItemHistoryRequest,
                           listing_pb2.GetItemHistoryResponse)
-                mine, errs = [], []
-                while time.monotonic() < t_end:
+
+                def request(rnd):
                     n = a.first_item + rnd.randrange(a.items)
-                    req = (listing_pb2.GetItemHistoryRequest(item_id=item_id(n)) if by == "item_id"
-                           else listing_pb2.GetItemHistoryRequest(vin=bench_vin(n)))
-                    t0 = time.perf_counter()
-                    try:
-                        g(req, metadata=md(key), timeout=30)
-                        mine.append((time.perf_counter() - t0) * 1000)
-                    except grpc.RpcError as e:
-                        errs.append("%s %s" % (e.code().name, e.details()))
-                with lock:
-                    lat.extend(mine)
-                    errors.extend(errs)
-                c.close()
-            pgc = TreeCpu(a.pg_pid).start()
+                    return (listing_pb2.GetItemHistoryRequest(item_id=item_id(n)) if by == "item_id"
+                            else listing_pb2.GetItemHistoryRequest(vin=bench_vin(n)))
+                return request, lambda req: g(req, metadata=md(key), timeout=30)
+            pgc = bt.TreeCpu(a.pg_pid).start()
             c0 = (cpu_s(a.pid), 0.0)
-            t0 = time.monotonic()
-            ts = [threading.Thread(target=worker, args=(i + 1000 * threads,))
-                  for i in range(threads)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-            wall = time.monotonic() - t0
+            lat, errors, wall = bt.timed_run(a.addr, threads, a.seconds, make_call,
+                                             seed=1000 * threads)
             c1 = (cpu_s(a.pid), pgc.stop())
             out["%s_t%d" % (by, threads)] = {
                 "calls": len(lat), "calls_per_s": round(len(lat) / wall, 1),
@@ -953,18 +627,8 @@ def cmd_history(a):
 # -- the table ---------------------------------------------------------------------------------
 
 
-def fmt(x, nd=0):
-    if x is None:
-        return "-"
-    return f"{x:,.{nd}f}"
-
-
 def cmd_report(a):
-    recs = []
-    with open(a.results) as f:
-        for line in f:
-            if line.strip():
-                recs.append(json.loads(line))
+    recs = bt.read_results(a.results)
     out = []
     w = out.append
     loads = [r for r in recs if r["kind"] == "load"]
@@ -990,53 +654,10 @@ def cmd_report(a):
         w("ratio: the gRPC run's calls/s ÷ the best pgbench tps of the same round (goal ≥ 80 %); "
           "CPU in % of one core over the run, and in ms per call")
         w("")
-        w("| round | run | clients | calls/s | p50 | p99 | errors | CPU registryd / PG / client "
-          "| CPU ms/call registryd / PG / client | ratio |")
-        w("|---|---|---:|---:|---:|---:|---|---|---|---:|")
-        ratios = []
-        for rnd in sorted({r["label"] for r in g + p}):
-            pg_best = max((r["tps"] or 0 for r in p if r["label"] == rnd), default=0)
-            for r in (x for x in g if x["label"] == rnd):
-                c = {k: v or 0 for k, v in r["cpu_pct"].items()}
-                rate = r["calls_per_s"] or 0
-                ratio = rate / pg_best if pg_best else None
-                if ratio:
-                    ratios.append(ratio)
-                bad = {k: v for k, v in r["codes"].items() if k != "OK"}
-                bad.update({"conn " + k: v for k, v in r.get("connection_errors", {}).items()})
-                if r.get("client") == "grpc_load":
-                    who = "gRPC, grpc_load %d conns × %d streams" % (r["connections"], r["streams"])
-                else:
-                    who = "gRPC, %d procs × %d threads" % (r["procs"], r["threads"])
-                w("| %s | %s | %d | %s | %s ms | %s ms | %s | "
-                  "%.0f %% / %.0f %% / %.0f %% | %.2f / %.2f / %.2f | %s |" % (
-                      rnd, who, r["clients"], fmt(rate, 1), r["p50_ms"],
-                      r["p99_ms"], " ".join("%s %d" % kv for kv in bad.items()) or "0",
-                      c["registryd"], c["postgres"], c["clients"],
-                      c["registryd"] * 10 / max(rate, 1e-9), c["postgres"] * 10 / max(rate, 1e-9),
-                      c["clients"] * 10 / max(rate, 1e-9),
-                      "**%.0f %%**" % (ratio * 100) if ratio else "-"))
-            for r in (x for x in p if x["label"] == rnd):
-                c = r["cpu_pct"]
-                tps = r["tps"] or 0
-                w("| %s | pgbench -M prepared, -j %d | %d | %s | %s ms | %s ms | %s | "
-                  "%d %% (idle) / %d %% / %d %% | %s | |" % (
-                      rnd, r["jobs"], r["clients"], fmt(tps, 1), r["p50_ms"], r["p99_ms"],
-                      r["failed"], c["registryd (idle)"], c["postgres"], c["pgbench"],
-                      "- / %.2f / %.2f" % (c["postgres"] * 10 / tps, c["pgbench"] * 10 / tps)
-                      if tps else "-"))
-        if ratios:
-            ratios.sort()
-            k = len(ratios) // 2
-            med = ratios[k] if len(ratios) % 2 else (ratios[k - 1] + ratios[k]) / 2
-            w("")
-            w("ratio by round: %s; median **%.0f %%** (goal 80 %%: %s)" % (
-                ", ".join("%.0f %%" % (x * 100) for x in ratios), med * 100,
-                "met" if med >= 0.8 else "**not met**"))
+        ratios = bt.rounds_table(w, g, p)
+        bt.ratio_note(w, sorted(ratios))   # listed ascending, as this report always has
         for r in g:
-            if r.get("bodies_ran_out"):
-                w("")
-                w("**%s: grpc_load ran out of bodies** (%s s measured)" % (r["label"], r["seconds"]))
+            bt.ran_out_note(w, r)
             if r["warnings"]:
                 w("")
                 w("warnings (%s): %s" % (r["label"], ", ".join(
@@ -1055,144 +676,32 @@ def cmd_report(a):
                 w("| %s | %s | grpcio, %s thread(s) | %s | %s ms | %s ms | %d | %d %% / %d %% |" % (
                     fmt(r["items"]), by, t, fmt(x["calls_per_s"], 1), x["p50_ms"], x["p99_ms"],
                     x["errors"], x["cpu_pct"]["registryd"], x["cpu_pct"]["postgres"]))
-    cap = [r for r in recs if r["kind"] in ("capture", "script")]
-    if cap:
-        w("")
-        w("### Statements of one CreateListing (captured) and of the pgbench script")
-        w("")
-        c = [r for r in cap if r["kind"] == "capture"]
-        s = [r for r in cap if r["kind"] == "script"]
-        a_sh = c[-1]["shapes"] if c else []
-        b_sh = s[-1]["shapes"] if s else []
-        w("| # | registryd | pgbench |")
-        w("|---:|---|---|")
-        for i in range(max(len(a_sh), len(b_sh))):
-            x = a_sh[i] if i < len(a_sh) else ""
-            y = b_sh[i] if i < len(b_sh) else ""
-            w("| %d | %s | %s%s |" % (i + 1, x, y, "" if x == y else " **(differs)**"))
+    bt.shapes_table(w, recs, "CreateListing")
     print("\n".join(out))
     return 0
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", help="append the JSON line to this file")
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    s = sub.add_parser("load")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--count", type=int, required=True)
-    s.add_argument("--start", type=int, default=0)
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_load)
-
-    s = sub.add_parser("orgs")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--admin-key", required=True)
-    s.add_argument("--count", type=int, default=32)
-    s.add_argument("--out", required=True)
-    s.set_defaults(fn=cmd_orgs)
-
-    s = sub.add_parser("grpc")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--procs", type=int, default=4)
-    s.add_argument("--threads", type=int, default=8)
-    s.add_argument("--seconds", type=float, default=30)
-    s.add_argument("--warmup", type=float, default=3)
-    s.add_argument("--first-item", type=int, default=0)
-    s.add_argument("--items", type=int, required=True)
-    s.add_argument("--mileage", type=int, default=1)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_grpc)
-
-    s = sub.add_parser("bodies")
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--first-item", type=int, default=0)
-    s.add_argument("--items", type=int, required=True)
-    s.add_argument("--count", type=int, default=0, help="at most this many (0: --items)")
-    s.add_argument("--mileage", type=int, default=1)
-    s.add_argument("--out", required=True)
-    s.add_argument("--keys-out")
-    s.set_defaults(fn=cmd_bodies)
-
-    s = sub.add_parser("cload")
-    s.add_argument("--client", required=True, help="the grpc_load binary")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--bodies", required=True)
-    s.add_argument("--keys")
-    s.add_argument("--connections", type=int, default=4)
-    s.add_argument("--streams", type=int, default=8)
-    s.add_argument("--seconds", type=float, default=30)
-    s.add_argument("--warmup", type=float, default=3)
-    s.add_argument("--mileage", type=int, default=1)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--log", help="grpc_load's stderr and result, here")
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_cload)
-
-    s = sub.add_parser("sample")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--first-item", type=int, required=True)
-    s.add_argument("--count", type=int, default=5)
-    s.add_argument("--mileage", type=int, default=1)
-    s.set_defaults(fn=cmd_sample)
-
-    s = sub.add_parser("capture")
-    s.add_argument("--log", required=True)
-    s.add_argument("--offset", type=int, default=0)
-    s.add_argument("--out", required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_capture)
-
-    s = sub.add_parser("script")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--captured", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--sample-first", type=int, required=True)
-    s.add_argument("--sample-count", type=int, default=5)
-    s.add_argument("--out", required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_script)
-
-    s = sub.add_parser("pgbench")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--script", required=True)
-    s.add_argument("--clients", type=int, default=32)
-    s.add_argument("--jobs", type=int, default=2)
-    s.add_argument("--seconds", type=int, default=30)
-    s.add_argument("--first-item", type=int, default=0)
-    s.add_argument("--define", action="append", default=[])
-    s.add_argument("--out-prefix", required=True)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_pgbench)
-
-    s = sub.add_parser("history")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--items", type=int, required=True)
-    s.add_argument("--first-item", type=int, default=0)
-    s.add_argument("--threads", type=lambda v: [int(x) for x in v.split(",")], default=[1, 8])
-    s.add_argument("--seconds", type=float, default=15)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_history)
-
-    s = sub.add_parser("report")
-    s.add_argument("results_file")
-    s.set_defaults(fn=lambda a: cmd_report(argparse.Namespace(results=a.results_file)))
-
-    a = p.parse_args()
-    return a.fn(a) or 0
+COMMANDS = {
+    "load": (cmd_load, "--pg!", "--count:int!", "--start:int=0", "--seed:int=1", "--label="),
+    "orgs": (cmd_orgs, "--addr!", "--admin-key!", "--count:int=32", "--out!"),
+    "grpc": (cmd_grpc, "--addr!", "--orgs!", "--procs:int=4", "--threads:int=8",
+             "--seconds:float=30", "--warmup:float=3", "--first-item:int=0", "--items:int!",
+             "--mileage:int=1", "--pid:int=0", "--pg-pid:int=0", "--label="),
+    "bodies": (cmd_bodies, "--orgs!", "--first-item:int=0", "--items:int!",
+               ("--count", {"type": int, "default": 0, "help": "at most this many (0: --items)"}),
+               "--mileage:int=1", "--out!", "--keys-out"),
+    "cload": (cmd_cload,) + bt.CLOAD + ("--mileage:int=1",),
+    "sample": (cmd_sample, "--addr!", "--orgs!", "--first-item:int!", "--count:int=5",
+               "--mileage:int=1"),
+    "capture": (cmd_capture,) + bt.CAPTURE,
+    "script": (cmd_script,) + bt.SCRIPT,
+    "pgbench": bt.PGBENCH,
+    "history": (cmd_history, "--addr!", "--orgs!", "--items:int!", "--first-item:int=0",
+                ("--threads", {"type": lambda v: [int(x) for x in v.split(",")],
+                               "default": [1, 8]}),
+                "--seconds:float=15", "--pid:int=0", "--pg-pid:int=0", "--label="),
+}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bt.bench_main(__doc__, COMMANDS, cmd_report))

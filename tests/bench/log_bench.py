@@ -27,11 +27,11 @@ modules of proto/). Each measuring command appends one JSON line to
   pgstat    --pg C                         top statements of pg_stat_statements
   report    RESULTS                        the table
 
-PostgreSQL is reached through libpq itself (ctypes): Debian's python3 has no
-driver, and a psql per 100 ms poll would load the machine being measured.
+PostgreSQL is reached through libpq itself (bench_tool.Pg, ctypes): Debian's
+python3 has no driver, and a psql per 100 ms poll would load the machine
+being measured. What the benchmarks share is bench_tool.py's.
 """
 
-import argparse
 import datetime
 import hashlib
 import json
@@ -42,144 +42,16 @@ import sys
 import threading
 import time
 import uuid
-import ctypes
+
+import bench_tool as bt
+from bench_tool import Pg, channel, cpu_s, create_org, emit, md, pct, tree_cpu_s, unary
+from pbwire import ld as field_bytes, varint  # tests/interop, on sys.path by bench_tool
+from rfc9162 import leaf_hash, verify_consistency, verify_inclusion
 
 LOG = "/registry.v1.LogService/"
 ORG = "/registry.v1.OrgService/"
 
-# -- PostgreSQL through libpq ---------------------------------------------------
-
-
-class Pg:
-    """One libpq connection: query() for text rows, copy_in() for COPY."""
-
-    _lib = None
-
-    @classmethod
-    def lib(cls):
-        if cls._lib is None:
-            lib = ctypes.CDLL("libpq.so.5")
-            vp, cp, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-            for name, res, args in (
-                    ("PQconnectdb", vp, [cp]), ("PQstatus", i, [vp]),
-                    ("PQerrorMessage", cp, [vp]), ("PQexec", vp, [vp, cp]),
-                    ("PQresultStatus", i, [vp]), ("PQresultErrorMessage", cp, [vp]),
-                    ("PQntuples", i, [vp]), ("PQnfields", i, [vp]),
-                    ("PQgetvalue", cp, [vp, i, i]), ("PQgetisnull", i, [vp, i, i]),
-                    ("PQclear", None, [vp]), ("PQfinish", None, [vp]),
-                    ("PQputCopyData", i, [vp, cp, i]), ("PQputCopyEnd", i, [vp, cp]),
-                    ("PQgetResult", vp, [vp])):
-                f = getattr(lib, name)
-                f.restype, f.argtypes = res, args
-            cls._lib = lib
-        return cls._lib
-
-    def __init__(self, conninfo):
-        self.L = self.lib()
-        self.c = self.L.PQconnectdb(conninfo.encode())
-        if self.L.PQstatus(self.c) != 0:
-            raise RuntimeError("PostgreSQL: " + self.L.PQerrorMessage(self.c).decode())
-
-    def close(self):
-        if self.c:
-            self.L.PQfinish(self.c)
-            self.c = None
-
-    def query(self, sql):
-        """Rows of text (None for NULL); raises on an error."""
-        L = self.L
-        r = L.PQexec(self.c, sql.encode())
-        try:
-            st = L.PQresultStatus(r)
-            if st not in (1, 2):  # PGRES_COMMAND_OK, PGRES_TUPLES_OK
-                raise RuntimeError("%s: %s" % (sql[:80], L.PQresultErrorMessage(r).decode()))
-            rows = []
-            for i in range(L.PQntuples(r)):
-                rows.append(tuple(None if L.PQgetisnull(r, i, j) else L.PQgetvalue(r, i, j).decode()
-                                  for j in range(L.PQnfields(r))))
-            return rows
-        finally:
-            L.PQclear(r)
-
-    def scalar(self, sql):
-        return self.query(sql)[0][0]
-
-    def copy_in(self, sql, chunks):
-        """COPY … FROM STDIN with the byte strings of `chunks`."""
-        L = self.L
-        r = L.PQexec(self.c, sql.encode())
-        st = L.PQresultStatus(r)
-        L.PQclear(r)
-        if st != 4:  # PGRES_COPY_IN
-            raise RuntimeError("COPY did not start: " + L.PQerrorMessage(self.c).decode())
-        for ch in chunks:
-            if L.PQputCopyData(self.c, ch, len(ch)) != 1:
-                raise RuntimeError("COPY data: " + L.PQerrorMessage(self.c).decode())
-        L.PQputCopyEnd(self.c, None)
-        err = None
-        while True:
-            r = L.PQgetResult(self.c)
-            if not r:
-                break
-            if L.PQresultStatus(r) != 1:
-                err = L.PQresultErrorMessage(r).decode()
-            L.PQclear(r)
-        if err:
-            raise RuntimeError("COPY: " + err)
-
-
-# -- results ---------------------------------------------------------------------
-
-
-def emit(a, rec):
-    rec["at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    line = json.dumps(rec, sort_keys=True)
-    print(line)
-    if a.results:
-        with open(a.results, "a") as f:
-            f.write(line + "\n")
-
-
-def pct(values, p):
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))
-    return s[k]
-
-
-def cpu_s(pid):
-    """utime + stime of a process (all threads), seconds; 0 when gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError):
-        return 0.0
-
-
-def tree_cpu_s(root):
-    """CPU of root and its direct children (PostgreSQL: the postmaster and its
-    backends; a backend that exited takes its CPU with it)."""
-    total = cpu_s(root)
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) == root:
-                    total += cpu_s(int(d))
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
 # -- leaves ------------------------------------------------------------------------
-
-
-# the shared test helpers of tests/interop
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from pbwire import ld as field_bytes, varint  # noqa: E402
-from rfc9162 import leaf_hash, node_hash, verify_consistency, verify_inclusion  # noqa: E402,F401
 
 
 def leaf_bytes(event_id, etype, secs, nanos, org_id, item_id):
@@ -294,51 +166,6 @@ def cmd_integrate(a):
 
 
 # -- gRPC ---------------------------------------------------------------------------
-
-
-def channel(addr):
-    import grpc
-    return grpc.insecure_channel(addr, options=[("grpc.max_receive_message_length", 64 << 20)])
-
-
-def unary(ch, path, req_cls, resp_cls):
-    return ch.unary_unary(path, request_serializer=req_cls.SerializeToString,
-                          response_deserializer=resp_cls.FromString)
-
-
-def md(key):
-    return (("authorization", "Bearer " + key),)
-
-
-# GB 32100-2015 USCC with the embedded GB 11714 check character: the generator
-# of tests/interop/harness.py (make_uscc), with another organization-code body
-# range so the two never collide in one database.
-_USCC_CH = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-
-
-def _org_code_check(body8):
-    val = lambda c: int(c) if c.isdigit() else ord(c) - 55  # noqa: E731
-    c = 11 - sum(val(ch) * w for ch, w in zip(body8, [3, 7, 9, 10, 5, 8, 4, 2])) % 11
-    return "X" if c == 10 else "0" if c == 11 else str(c)
-
-
-def make_uscc(n):
-    body = "B%07d" % (n % 10000000)
-    first17 = "91140302" + body + _org_code_check(body)
-    t = sum(_USCC_CH.index(c) * w for c, w in zip(first17, _USCC_W))
-    return first17 + _USCC_CH[(31 - t % 31) % 31]
-
-
-def create_org(ch, admin_key, role, name, n):
-    from registry.v1 import org_pb2
-    call = unary(ch, ORG + "CreateOrganization", org_pb2.CreateOrganizationRequest,
-                 org_pb2.CreateOrganizationResponse)
-    r = call(org_pb2.CreateOrganizationRequest(request_id=str(uuid.uuid4()), name=name,
-                                               uscc=make_uscc(n), roles=[role],
-                                               region_code="140302"),
-             metadata=md(admin_key), timeout=15)
-    return r.organization.id, r.api_key
 
 
 def cmd_lag(a):
@@ -511,40 +338,6 @@ def checkpoint(ch):
     return cp.tree_size, cp.root_hash
 
 
-def timed_run(addr, threads, seconds, make_call):
-    """Runs make_call(stub_factory) in `threads` threads for `seconds`;
-    → (latencies ms, responses sampled, errors, calls/s)."""
-    import grpc
-    lat, errors = [], []
-    lock = threading.Lock()
-    t_end = time.monotonic() + seconds
-
-    def worker(seed):
-        rnd = random.Random(seed)
-        ch = channel(addr)
-        call = make_call(ch)
-        mine = []
-        while time.monotonic() < t_end:
-            t0 = time.perf_counter()
-            try:
-                call(rnd)
-                mine.append((time.perf_counter() - t0) * 1000)
-            except grpc.RpcError as e:
-                errors.append("%s %s" % (e.code().name, e.details()))
-        with lock:
-            lat.extend(mine)
-        ch.close()
-
-    t0 = time.monotonic()
-    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    wall = time.monotonic() - t0
-    return lat, errors, len(lat) / wall
-
-
 def cmd_proofs(a):
     from registry.v1 import log_pb2
     pg = Pg(a.pg)
@@ -587,18 +380,21 @@ def cmd_proofs(a):
     def mk_incl(c):
         f = unary(c, LOG + "GetInclusionProof", log_pb2.GetInclusionProofRequest,
                   log_pb2.GetInclusionProofResponse)
-        return lambda rnd: f(log_pb2.GetInclusionProofRequest(leaf_index=rnd.randrange(size),
-                                                              tree_size=0), timeout=10)
+        return (lambda rnd: log_pb2.GetInclusionProofRequest(leaf_index=rnd.randrange(size),
+                                                             tree_size=0),
+                lambda req: f(req, timeout=10))
 
     def mk_cons(c):
         f = unary(c, LOG + "GetConsistencyProof", log_pb2.GetConsistencyProofRequest,
                   log_pb2.GetConsistencyProofResponse)
-        return lambda rnd: f(log_pb2.GetConsistencyProofRequest(
-            first_size=rnd.randrange(1, size), second_size=0), timeout=10)
+        return (lambda rnd: log_pb2.GetConsistencyProofRequest(first_size=rnd.randrange(1, size),
+                                                               second_size=0),
+                lambda req: f(req, timeout=10))
 
     for name, mk in (("inclusion", mk_incl), ("consistency", mk_cons)):
         for threads in (1, a.threads):
-            lat, errors, rate = timed_run(a.addr, threads, a.seconds, mk)
+            lat, errors, wall = bt.timed_run(a.addr, threads, a.seconds, mk)
+            rate = len(lat) / wall
             res["%s_t%d" % (name, threads)] = {
                 "calls": len(lat), "errors": len(errors), "error_sample": errors[:2],
                 "calls_per_s": round(rate), "p50_ms": round(pct(lat, 50), 2),
@@ -619,8 +415,6 @@ def cmd_payload(a):
 
 
 def cmd_h2load(a):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import bench_tool
     with open(a.txt) as f:
         txt = f.read()
     m = re.search(r"finished in [0-9.]+\w+, ([0-9.]+) req/s", txt)
@@ -631,7 +425,7 @@ def cmd_h2load(a):
             parts = line.split()
             if len(parts) >= 3:
                 lat.append(int(parts[2]) / 1000)
-    after = bench_tool.scrape(a.metrics, a.method)
+    after = bt.scrape(a.metrics, a.method)
     with open(a.before) as f:
         before = json.load(f)
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
@@ -646,9 +440,7 @@ def cmd_h2load(a):
 
 
 def cmd_scrape(a):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import bench_tool
-    print(json.dumps(bench_tool.scrape(a.metrics, a.method)))
+    print(json.dumps(bt.scrape(a.metrics, a.method)))
 
 
 # -- storage ----------------------------------------------------------------------------
@@ -677,18 +469,6 @@ def cmd_storage(a):
                                                "(SELECT leaf FROM events LIMIT 10000) s"))})
 
 
-def cmd_pgstat(a):
-    pg = Pg(a.pg)
-    rows = pg.query(
-        "SELECT calls, round(total_exec_time::numeric, 0), round(mean_exec_time::numeric, 3), "
-        "rows, regexp_replace(left(query, 110), '\\s+', ' ', 'g') "
-        "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
-        "WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT %d" % a.top)
-    emit(a, {"kind": "pgstat", "label": a.label,
-             "top": [{"calls": int(c), "total_ms": float(t), "mean_ms": float(m), "rows": int(r),
-                      "query": q} for c, t, m, r, q in rows]})
-
-
 # -- the table ---------------------------------------------------------------------------
 
 
@@ -697,11 +477,7 @@ def mb(n):
 
 
 def cmd_report(a):
-    recs = []
-    with open(a.results) as f:
-        for line in f:
-            if line.strip():
-                recs.append(json.loads(line))
+    recs = bt.read_results(a.results)
     out = []
     w = out.append
     w("### 1. Backlog integration (events inserted by COPY with registryd stopped, then `serve`)")
@@ -787,89 +563,28 @@ def cmd_report(a):
     return 0
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", help="append the JSON line to this file")
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    s = sub.add_parser("backlog")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--start", type=int, default=0)
-    s.add_argument("--count", type=int, required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_backlog)
-
-    s = sub.add_parser("integrate")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--start-size", type=int, required=True, help="tree size before serve")
-    s.add_argument("--target", type=int, required=True)
-    s.add_argument("--t0", type=float, required=True, help="when serve was started (epoch s)")
-    s.add_argument("--pid", type=int, default=0, help="registryd")
-    s.add_argument("--pg-pid", type=int, default=0, help="the postmaster")
-    s.add_argument("--redis-pid", type=int, default=0)
-    s.add_argument("--batch", default="256")
-    s.add_argument("--timeout", type=int, default=3600)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_integrate)
-
-    s = sub.add_parser("lag")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--pg", required=True)
-    s.add_argument("--admin-key", required=True)
-    s.add_argument("--rate", type=float, default=200)
-    s.add_argument("--seconds", type=float, default=30)
-    s.add_argument("--threads", type=int, default=8)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_lag)
-
-    s = sub.add_parser("proofs")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--pg", required=True)
-    s.add_argument("--threads", type=int, default=8)
-    s.add_argument("--seconds", type=float, default=15)
-    s.add_argument("--verify", type=int, default=200)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_proofs)
-
-    s = sub.add_parser("payload")
-    s.add_argument("--kind", choices=("inclusion", "consistency"), required=True)
-    s.add_argument("--index", type=int, required=True)
-    s.add_argument("--out", required=True)
-    s.set_defaults(fn=cmd_payload)
-
-    s = sub.add_parser("h2load")
-    s.add_argument("--txt", required=True)
-    s.add_argument("--log", required=True)
-    s.add_argument("--metrics", required=True)
-    s.add_argument("--method", required=True)
-    s.add_argument("--before", required=True)
-    s.add_argument("--load", default="")
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_h2load)
-
-    s = sub.add_parser("scrape")
-    s.add_argument("--metrics", required=True)
-    s.add_argument("--method", required=True)
-    s.set_defaults(fn=cmd_scrape)
-
-    s = sub.add_parser("storage")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_storage)
-
-    s = sub.add_parser("pgstat")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--top", type=int, default=8)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_pgstat)
-
-    s = sub.add_parser("report")
-    s.add_argument("results_file")
-    s.set_defaults(fn=lambda a: cmd_report(argparse.Namespace(results=a.results_file)))
-
-    a = p.parse_args()
-    return a.fn(a) or 0
+COMMANDS = {
+    "backlog": (cmd_backlog, "--pg!", "--start:int=0", "--count:int!", "--label="),
+    "integrate": (cmd_integrate, "--pg!",
+                  ("--start-size", {"type": int, "required": True, "help": "tree size before serve"}),
+                  "--target:int!",
+                  ("--t0", {"type": float, "required": True,
+                            "help": "when serve was started (epoch s)"}),
+                  ("--pid", {"type": int, "default": 0, "help": "registryd"}),
+                  ("--pg-pid", {"type": int, "default": 0, "help": "the postmaster"}),
+                  "--redis-pid:int=0", "--batch=256", "--timeout:int=3600", "--label="),
+    "lag": (cmd_lag, "--addr!", "--pg!", "--admin-key!", "--rate:float=200",
+            "--seconds:float=30", "--threads:int=8", "--label="),
+    "proofs": (cmd_proofs, "--addr!", "--pg!", "--threads:int=8", "--seconds:float=15",
+               "--verify:int=200", "--label="),
+    "payload": (cmd_payload, ("--kind", {"choices": ("inclusion", "consistency"), "required": True}),
+                "--index:int!", "--out!"),
+    "h2load": (cmd_h2load, "--txt!", "--log!", "--metrics!", "--method!", "--before!", "--load=",
+               "--label="),
+    "scrape": (cmd_scrape, "--metrics!", "--method!"),
+    "storage": (cmd_storage, "--pg!", "--label="),
+}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bt.bench_main(__doc__, COMMANDS, cmd_report))

@@ -30,103 +30,23 @@
 # under var/bench-log/, started and stopped here; the script stops if any of
 # its ports is taken. Results under var/bench-log/results/<time>/.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../ops/lib.sh
-. "$HERE/../../ops/lib.sh"   # ROOT, VAR, say, die, install_packages, build, pg_*, redis_*
 # shellcheck source=bench_lib.sh
-. "$HERE/bench_lib.sh"      # bench_results, tool, bench_servers
-
-PY=/usr/bin/python3          # Debian's, which has python3-grpcio
-TOOL="$HERE/log_bench.py"
-INST=bench-log
-PG_PORT=${LOG_BENCH_PG_PORT:-54369} REDIS_PORT=${LOG_BENCH_REDIS_PORT:-63839}
-PORT=${LOG_BENCH_PORT:-50191}
-MPORT=$((PORT + 1))
+. "$(dirname "$0")/bench_lib.sh"   # ops/lib.sh and what the benchmarks share
+bench_instance bench-log log_bench.py LOG_BENCH 50191 54369 63839
 
 BUILD="" N=1000000 BIG=10000000 LAG_RATE=300 LAG_SECONDS=30 LAG_THREADS=8
-while [ $# -gt 0 ]; do
-  case $1 in
-    -b) BUILD=$(cd "$2" && pwd); shift 2 ;;
-    -n) N=$2; shift 2 ;;
-    --big) BIG=$2; shift 2 ;;
-    --no-big) BIG=0; shift ;;
-    --lag-rate) LAG_RATE=$2; shift 2 ;;
-    --lag-seconds) LAG_SECONDS=$2; shift 2 ;;
-    --lag-threads) LAG_THREADS=$2; shift 2 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1 (see --help)" ;;
-  esac
-done
+BENCH_OPTIONS=(-n N --big BIG --no-big BIG=0 --lag-rate LAG_RATE --lag-seconds LAG_SECONDS
+               --lag-threads LAG_THREADS)
+bench_args "$@"
 [ "$BIG" = 0 ] || [ "$BIG" -gt "$N" ] || die "--big ($BIG) must be more than -n ($N)"
 
-# -- processes and cleanup ----------------------------------------------------
-SERVER_PID="" PG_UP=0 REDIS_UP=0
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pid "$SERVER_PID" registryd
-  [ "$PG_UP" = 1 ] && pg_stop "$INST"
-  [ "$REDIS_UP" = 1 ] && redis_stop "$INST" "$REDIS_PORT"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-
-# -- packages and build ---------------------------------------------------------
-install_packages nghttp2-client
-if [ -z "$BUILD" ]; then
-  BUILD="$ROOT/build-bench"
-  say "building $BUILD (RelWithDebInfo, BENCH=ON)"
-  build "$BUILD" -DBENCH=ON -DSANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-fi
-REGISTRYD="$BUILD/services/registryd"
+bench_build nghttp2-client
 [ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
-
 bench_results
-
-# -- servers --------------------------------------------------------------------
-bench_servers LOG_BENCH
-REDIS_PID=$(cat "$VAR/$INST/redis/redis.pid")
-CONNINFO="host=127.0.0.1 port=$PG_PORT user=registry dbname=registry"
-master_key "$VAR/$INST/master.key"
-mkdir -p "$VAR/$INST/lock"
 # one registry id for every command: migrate names the signing keys after it
-COMMON=(--pg "$CONNINFO" --redis "127.0.0.1:$REDIS_PORT" --master-key-file "$VAR/$INST/master.key"
-        --registry-id bench.log.example)
-ADMIN_KEY=""
+bench_servers bench.log.example
+REDIS_PID=$(cat "$VAR/$INST/redis/redis.pid")
 
-fresh_db() { # a new `registry` database, migrated, with an ADMIN key
-  psql -q -h 127.0.0.1 -p "$PG_PORT" -U registry -d postgres \
-    -c "DROP DATABASE IF EXISTS registry WITH (FORCE)" -c "CREATE DATABASE registry" >/dev/null
-  psql -q -h 127.0.0.1 -p "$PG_PORT" -U registry -d registry \
-    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-  redis-cli -p "$REDIS_PORT" flushall >/dev/null
-  "$REGISTRYD" migrate "${COMMON[@]}" >>"$OUT/migrate.log" 2>&1 ||
-    { tail -20 "$OUT/migrate.log" >&2; die "registryd migrate failed"; }
-  ADMIN_KEY=$("$REGISTRYD" admin bootstrap --name "Bench operator" "${COMMON[@]}" \
-              2>>"$OUT/bootstrap.log") || { tail -20 "$OUT/bootstrap.log" >&2; die "bootstrap failed"; }
-}
-
-sql() { psql -X -q -tA -h 127.0.0.1 -p "$PG_PORT" -U registry -d registry -c "$1"; }
-
-SERVE_T0=""
-serve() { # LABEL [serve flags...]: start registryd; SERVE_T0 = when
-  local label=$1; shift
-  SERVE_T0=$(date +%s.%N)
-  "$REGISTRYD" serve "${COMMON[@]}" --listen "127.0.0.1:$PORT" \
-    --metrics-listen "127.0.0.1:$MPORT" --lock-dir "$VAR/$INST/lock" \
-    --rate-limit-per-second 0 "$@" \
-    >"$OUT/registryd.$label.log" 2>&1 &
-  SERVER_PID=$!
-}
-stop_server() { stop_pid "$SERVER_PID" registryd; SERVER_PID=""; }
-wait_serving() {
-  "$PY" "$HERE/bench_tool.py" wait "127.0.0.1:$PORT" ||
-    { tail -20 "$OUT/registryd.$1.log" >&2; die "registryd did not come up"; }
-}
 redis_xadds() { redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_xadd:/{print $3, $5}'; }
 
 # integrate LABEL BATCH [serve flags]: serve and time the backlog (every
@@ -138,7 +58,7 @@ integrate() {
   target=$(sql "SELECT count(*) FROM events")
   sql "SELECT pg_stat_statements_reset()" >/dev/null
   redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
-  serve "$label" "$@"
+  start_server "$label" "$@"
   tool integrate --pg "$CONNINFO" --start-size "$start" --target "$target" --t0 "$SERVE_T0" --pid "$SERVER_PID" \
     --pg-pid "$PG_PID" --redis-pid "$REDIS_PID" --batch "$batch" --label "$label"
   say "$label: Redis XADD calls, usec: $(redis_xadds)"
@@ -165,7 +85,6 @@ stop_server
 
 # -- 2. lag under load (default flags) ---------------------------------------------------
 serve lag
-wait_serving lag
 say "2: IssueApiKey at $LAG_RATE/s for ${LAG_SECONDS}s, $LAG_THREADS threads"
 tool lag --addr "127.0.0.1:$PORT" --pg "$CONNINFO" --admin-key "$ADMIN_KEY" \
   --rate "$LAG_RATE" --seconds "$LAG_SECONDS" --threads "$LAG_THREADS" \
@@ -182,7 +101,7 @@ if [ "$BIG" != 0 ]; then
   SIZE=$BIG
   tool storage --pg "$CONNINFO" --label "after-$BIG" >/dev/null
 else
-  serve proofs
+  start_server proofs
 fi
 wait_serving "$LABEL"
 say "3: proofs at $SIZE leaves"
@@ -212,10 +131,4 @@ done
 tool pgstat --pg "$CONNINFO" --label "proofs-$SIZE" >/dev/null
 stop_server
 
-{
-  echo
-  echo "$(date -u +%FT%TZ) $(nproc) cores; registryd $BUILD; results $OUT"
-  echo
-  "$PY" "$TOOL" report "$RESULTS"
-} | tee "$OUT/summary.txt"
-say "results: $OUT"
+bench_summary

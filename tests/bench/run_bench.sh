@@ -27,68 +27,33 @@
 # Redis under var/bench/, started and stopped here; the script stops if any
 # of its ports is taken. Results under var/bench/results/<time>/.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../ops/lib.sh
-. "$HERE/../../ops/lib.sh"   # ROOT, VAR, say, die, install_packages, build, pg_*, redis_*
-
-PY=/usr/bin/python3          # Debian's, which has python3-grpcio
-TOOL="$HERE/bench_tool.py"
-INST=bench
-PG_PORT=${BENCH_PG_PORT:-54349} REDIS_PORT=${BENCH_REDIS_PORT:-63819}
+# shellcheck source=bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"   # ops/lib.sh and what the benchmarks share
+bench_instance bench bench_tool.py BENCH 50181 54349 63819
+CPP_PORT=$((PORT + 2))
 
 ROUNDS=3 BUILD="" CPP_ONLY=0 KEEP_LOGS=0
-while [ $# -gt 0 ]; do
-  case $1 in
-    -r) ROUNDS=$2; shift 2 ;;
-    -b) BUILD=$(cd "$2" && pwd); shift 2 ;;
-    --cpp-only) CPP_ONLY=1; shift ;;
-    --keep-logs) KEEP_LOGS=1; shift ;;
-    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1 (see --help)" ;;
-  esac
-done
+BENCH_OPTIONS=(-r ROUNDS --cpp-only CPP_ONLY=1 --keep-logs KEEP_LOGS=1)
+bench_args "$@"
 HEALTH_ARGS=${BENCH_HEALTH_ARGS:-"-n 200000 -c 16 -m 32 -t 1"}
 WHOAMI_ARGS=${BENCH_WHOAMI_ARGS:-"-n 20000 -c 16 -m 32 -t 1"}
 # One call at a time: the latency of a call without queueing.
 SERIAL_HEALTH_ARGS=${BENCH_SERIAL_HEALTH_ARGS-"-n 20000 -c 1 -m 1 -t 1"}
 SERIAL_WHOAMI_ARGS=${BENCH_SERIAL_WHOAMI_ARGS-"-n 2000 -c 1 -m 1 -t 1"}
-PORT=${BENCH_PORT:-50181}
-MPORT=$((PORT + 1)) CPP_PORT=$((PORT + 2))
 HEALTH=/grpc.health.v1.Health/Check
 WHOAMI=/registry.v1.OrgService/WhoAmI
 
-# -- processes and cleanup ----------------------------------------------------
-OURS_PID="" CPP_PID="" PG_UP=0 REDIS_UP=0
+# registryd is SERVER_PID (bench_lib.sh stops it, PostgreSQL and Redis on exit)
+CPP_PID=""
+# shellcheck disable=SC2317  # run by bench_cleanup, the EXIT trap
+bench_stop_extra() { stop_pid "$CPP_PID" bench_health_cpp; }
 
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pid "$OURS_PID" registryd
-  stop_pid "$CPP_PID" bench_health_cpp
-  [ "$PG_UP" = 1 ] && pg_stop "$INST"
-  [ "$REDIS_UP" = 1 ] && redis_stop "$INST" "$REDIS_PORT"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-
-# -- packages and build ---------------------------------------------------------
-install_packages libgrpc++-dev protobuf-compiler-grpc nghttp2-client
-if [ -z "$BUILD" ]; then
-  BUILD="$ROOT/build-bench"
-  say "building $BUILD (RelWithDebInfo, BENCH=ON)"
-  build "$BUILD" -DBENCH=ON -DSANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-fi
+bench_build libgrpc++-dev protobuf-compiler-grpc nghttp2-client
 CPP_BIN="$BUILD/tests/bench/bench_health_cpp"
-REGISTRYD="$BUILD/services/registryd"
 [ -x "$CPP_BIN" ] || die "$CPP_BIN missing: configure $BUILD with -DBENCH=ON"
 [ "$CPP_ONLY" = 1 ] || [ -x "$REGISTRYD" ] || die "$REGISTRYD missing"
 
-OUT="$VAR/$INST/results/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
-RESULTS="$OUT/results.jsonl"
+bench_out
 PAYLOAD="$OUT/empty-request.bin"
 # gRPC message prefix (uncompressed, length 0) + the serialized request: an
 # empty HealthCheckRequest and the empty WhoAmIRequest are both zero bytes.
@@ -132,7 +97,7 @@ if [ "$CPP_ONLY" = 0 ]; then
   "$REGISTRYD" serve "${COMMON[@]}" --listen "127.0.0.1:$PORT" \
     --metrics-listen "127.0.0.1:$MPORT" --lock-dir "$VAR/$INST/lock" \
     --rate-limit-per-second 0 >"$OUT/registryd.log" 2>&1 &
-  OURS_PID=$!
+  SERVER_PID=$!
   "$PY" "$TOOL" wait "127.0.0.1:$PORT" ||
     { tail -20 "$OUT/registryd.log" >&2; die "registryd did not come up"; }
 fi
@@ -146,12 +111,12 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, all 
 alive() {
   local pid log
   case $1 in
-    ours) pid=$OURS_PID log=$OUT/registryd.log ;;
+    ours) pid=$SERVER_PID log=$OUT/registryd.log ;;
     cpp)  pid=$CPP_PID  log=$OUT/bench_health_cpp.log ;;
   esac
   kill -0 "$pid" 2>/dev/null && return 0
   local st=0; wait "$pid" || st=$?
-  [ "$1" = ours ] && OURS_PID="" || CPP_PID=""
+  [ "$1" = ours ] && SERVER_PID="" || CPP_PID=""
   say "$1 server (pid $pid) is gone $2: exit status $st$([ "$st" -gt 128 ] && echo " (signal $((st - 128)))"); last lines of $log:"
   tail -30 "$log" >&2
   die "server gone; results so far in $OUT"
@@ -176,7 +141,7 @@ h2load_run() {
 run() {
   local server=$1 method=$2 round=$3 args=$4 pid port hdr=() key=() name
   case $server in
-    ours) pid=$OURS_PID port=$PORT ;;
+    ours) pid=$SERVER_PID port=$PORT ;;
     cpp)  pid=$CPP_PID  port=$CPP_PORT ;;
   esac
   if [ "$method" = "$WHOAMI" ]; then

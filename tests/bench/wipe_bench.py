@@ -25,8 +25,8 @@ proto/). Each measuring command appends one JSON line to --results;
                                       of registryd, PostgreSQL and the
                                       client, rows stored during the run
   pgbench   --pg C --script F         pgbench -M prepared with that script
-                                      (listing_bench.py's): tps, p50/p99,
-                                      the same CPU figures
+                                      (bench_tool.py's): tps, p50/p99, the
+                                      same CPU figures
   signcost  --samples F               the CPU cost of one Ed25519 signature
                                       over a certificate body of the real
                                       size (libsodium, the library registryd
@@ -34,6 +34,7 @@ proto/). Each measuring command appends one JSON line to --results;
                                       unwrap
   perfsum   --data F                  libsodium's share of registryd's perf
                                       samples (the optional cross-check)
+  pgstat    --pg C                    the top statements of pg_stat_statements
   report    RESULTS                   the table
 
 Every request is a certified submission — an SSD, PURGE / BLOCK_ERASE,
@@ -43,23 +44,19 @@ Luhn check digit, serial number "WB" + n in 10 digits), so every call
 registers an item and signs a certificate.
 """
 
-import argparse
 import ctypes
 import datetime
 import json
 import os
 import random
 import re
-import struct
 import subprocess
 import sys
 import time
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from log_bench import Pg, channel, cpu_s, emit, make_uscc, md, unary  # noqa: E402
-import listing_bench as lb  # noqa: E402  (parse_pglog, shape, TreeCpu, cmd_pgbench, GRPC_CODES)
+import bench_tool as bt
+from bench_tool import Pg, channel, create_org, emit, fmt, md, unary
 
 WIPE = "/registry.v1.WipeService/"
 ORG = "/registry.v1.OrgService/"
@@ -103,8 +100,7 @@ def device_serial(n):
 
 
 def check_rules():
-    with open(os.path.join(HERE, "..", "data", "identifiers.json")) as f:
-        ids = json.load(f)
+    ids = bt.identifiers()
     if not (all(luhn_ok(v) for v in ids["imei_valid"])
             and not any(luhn_ok(v) for v in ids["imei_bad"])):
         sys.exit("wipe_bench: the IMEI rule does not match tests/data/identifiers.json")
@@ -159,27 +155,23 @@ def wipe_request(n, now):
 def cmd_orgs(a):
     from registry.v1 import common_pb2, org_pb2
     ch = channel(a.addr)
-    create = unary(ch, ORG + "CreateOrganization", org_pb2.CreateOrganizationRequest,
-                   org_pb2.CreateOrganizationResponse)
     qual = unary(ch, ORG + "SetQualification", org_pb2.SetQualificationRequest,
                  org_pb2.SetQualificationResponse)
     today = datetime.date.today()
     salt = random.randrange(1000)
     out = {"wipers": []}
     for i in range(a.count):
-        r = create(org_pb2.CreateOrganizationRequest(
-            request_id=str(uuid.uuid4()), name="Bench wiper %d" % i,
-            uscc=make_uscc(USCC_BASE + salt * 100 + i), roles=[common_pb2.ROLE_WIPER],
-            region_code="140302"), metadata=md(a.admin_key), timeout=15)
+        org_id, key = create_org(ch, a.admin_key, common_pb2.ROLE_WIPER, "Bench wiper %d" % i,
+                                 USCC_BASE + salt * 100 + i)
         q = qual(org_pb2.SetQualificationRequest(
-            request_id=str(uuid.uuid4()), organization_id=r.organization.id,
+            request_id=str(uuid.uuid4()), organization_id=org_id,
             kind=org_pb2.QUALIFICATION_KIND_DATA_WIPE, certificate_no="DW-BENCH-%04d" % i,
             valid_from=(today - datetime.timedelta(days=365)).isoformat(),
             valid_until=(today + datetime.timedelta(days=365)).isoformat()),
             metadata=md(a.admin_key), timeout=15)
         if not any(x.kind == org_pb2.QUALIFICATION_KIND_DATA_WIPE for x in q.organization.qualifications):
             sys.exit("wipe_bench: SetQualification did not record DATA_WIPE")
-        out["wipers"].append({"id": r.organization.id, "key": r.api_key})
+        out["wipers"].append({"id": org_id, "key": key})
     with open(a.out, "w") as f:
         json.dump(out, f)
     ch.close()
@@ -263,40 +255,9 @@ def cmd_sample(a):
 
 
 def cmd_capture(a):
-    """The calls in the log, cut as listing_bench.py's capture does: from
-    the statement-timeout set_config (when there is one) and the API-key
-    lookup to the COMMIT after INSERT INTO wipe_records."""
-    by_pid = {}
-    for pid, s, params in lb.parse_pglog(a.log, a.offset):
-        by_pid.setdefault(pid, []).append((s, params))
-    calls = []
-    for ss in by_pid.values():
-        starts = [i for i, (s, _) in enumerate(ss) if lb._is_auth(s)]
-        for x, i in enumerate(starts):
-            j = starts[x + 1] if x + 1 < len(starts) else len(ss)
-            if i > 0 and "set_config" in ss[i - 1][0] and (x == 0 or starts[x - 1] < i - 1):
-                i -= 1
-            seg = ss[i:j]
-            if any("INSERT INTO wipe_records" in s for s, _ in seg):
-                commits = [k for k, (s, _) in enumerate(seg) if s.strip().upper() == "COMMIT"]
-                if commits:
-                    calls.append(seg[:commits[-1] + 1])
-    if not calls:
-        sys.exit("wipe_bench: no SubmitWipe (API-key lookup … INSERT INTO wipe_records … COMMIT "
-                 "on one connection) in %s after byte %d" % (a.log, a.offset))
-    with open(a.out, "w") as f:
-        json.dump([[[s, {str(k): v for k, v in p.items()}] for s, p in c] for c in calls], f,
-                  ensure_ascii=False, indent=0)
-    with open(os.path.splitext(a.out)[0] + ".sql", "w") as f:
-        for n, c in enumerate(calls):
-            f.write("-- call %d: %d statements\n" % (n, len(c)))
-            for s, p in c:
-                f.write(s + ";\n")
-                if p:
-                    f.write("--   " + ", ".join("$%d = %s" % (k, v[:80]) for k, v in
-                                                sorted(p.items())) + "\n")
-    emit(a, {"kind": "capture", "label": a.label, "calls": len(calls),
-             "statements": [len(c) for c in calls], "shapes": [lb.shape(s) for s, _ in calls[-1]]})
+    """The calls in the log (bench_tool.capture, as listing_bench.py's): to
+    the COMMIT after INSERT INTO wipe_records."""
+    bt.capture(a, "INSERT INTO wipe_records", "SubmitWipe", "wipe_bench")
 
 
 # -- the pgbench script ---------------------------------------------------------------------
@@ -362,34 +323,17 @@ def render_call(call, org_id, key_hash, n_dev):
 
 
 def cmd_script(a):
-    with open(a.captured) as f:
-        calls = json.load(f)
-    call = calls[-1]      # a steady-state call (the key's last use already recorded)
-    pg = Pg(a.pg)
-    with open(a.orgs) as f:
-        wipers = json.load(f)["wipers"]
-    org_ids = [w["id"] for w in wipers]
-    hashes = dict(pg.query("SELECT organization_id, encode(key_hash, 'hex') FROM api_keys "
-                           "WHERE organization_id IN (%s)" % ", ".join("'%s'" % o for o in org_ids)))
-    pg.close()
-    key_hashes = [hashes[o] for o in org_ids]
-    lines = [SCRIPT_DOC,
-             "\\if :k = 0",
-             "SELECT (ARRAY[%s])[1 + :client_id %% %d] AS org, (ARRAY[%s])[1 + :client_id %% %d] "
-             "AS keyhash \\gset" % (", ".join("'%s'" % o for o in org_ids), len(org_ids),
-                                    ", ".join("'\\x%s'" % h for h in key_hashes), len(org_ids)),
-             "\\endif",
-             "\\set n :first + :client_id + :clients * :k", "\\set k :k + 1",
-             "\\set imeichk " + imei_check_expr()]
-    body, seen = render_call(call, org_ids[0], hashes[org_ids[0]],
-                             a.sample_first + a.sample_count - 1)
+    call, org_ids, key_hashes = bt.script_inputs(a, "wipers")
+    lines = bt.script_head(SCRIPT_DOC, org_ids, key_hashes) + [
+        "\\set imeichk " + imei_check_expr()]
+    body, seen = render_call(call, org_ids[0], key_hashes[0], a.sample_first + a.sample_count - 1)
     lines += body
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     missing = [x for x in ("imei", "organization id", "API-key hash") if x not in seen]
     emit(a, {"kind": "script", "label": a.label, "statements": len(call),
              "replaced": seen, "missing": missing,
-             "shapes": [lb.shape(s) for s, _ in call]})
+             "shapes": [bt.shape(s) for s, _ in call]})
     if missing:
         sys.stderr.write("wipe_bench: the captured call never sent %s as a parameter: the "
                          "script may repeat a key (see %s)\n" % (", ".join(missing), a.out))
@@ -401,41 +345,18 @@ def cmd_script(a):
 
 def cmd_bodies(a):
     """grpc_load's input for one run: the requests of devices
-    first..first+count-1, each serialized by protoc's module (as grpcio
-    sends it) behind a 4-byte big-endian length; and the wipers' API keys,
-    one a line (grpc_load's connection i uses key i mod n)."""
+    first..first+count-1 (bench_tool.write_bodies); and the wipers' API
+    keys (grpc_load's connection i uses key i mod n)."""
     with open(a.orgs) as f:
         wipers = json.load(f)["wipers"]
     now = time.time()
-    size = 0
-    with open(a.out, "wb") as f:
-        buf = []
-        for n in range(a.first, a.first + a.count):
-            b = wipe_request(n, now).SerializeToString()
-            size += len(b)
-            buf.append(struct.pack(">I", len(b)) + b)
-            if len(buf) == 10000:
-                f.write(b"".join(buf))
-                buf = []
-        f.write(b"".join(buf))
+    n, size = bt.write_bodies(a.out, (wipe_request(n, now)
+                                      for n in range(a.first, a.first + a.count)))
     if a.keys_out:
-        fd = os.open(a.keys_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("".join(w["key"] + "\n" for w in wipers))
+        bt.write_keys(a.keys_out, wipers)
     sys.stderr.write("wipe_bench: %d requests, %.0f bytes each on average\n"
-                     % (a.count, size / max(a.count, 1)))
+                     % (n, size / max(n, 1)))
     return 0
-
-
-def user_sys(pid):
-    """(utime, stime) of a process, seconds; (0, 0) when gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            x = f.read().rsplit(")", 1)[1].split()
-        t = os.sysconf("SC_CLK_TCK")
-        return int(x[11]) / t, int(x[12]) / t
-    except (OSError, ValueError):
-        return 0.0, 0.0
 
 
 def stored(pg):
@@ -446,95 +367,30 @@ def stored(pg):
 
 
 def cmd_cload(a):
-    """grpc_load with the bodies of `bodies`; CPU of registryd and
-    PostgreSQL sampled when it says the measured window opens and closes,
-    the client's own from its JSON (getrusage over the window); the rows
-    stored during the whole run (warm-up and late calls included) against
-    the requests it sent."""
-    cmd = [a.client, "--addr", a.addr, "--path", WIPE + "SubmitWipe", "--bodies", a.bodies,
-           "--connections", str(a.connections), "--streams", str(a.streams),
-           "--seconds", str(a.seconds), "--warmup", str(a.warmup)]
-    if a.keys:
-        cmd += ["--keys", a.keys]
+    """SubmitWipe with grpc_load (bench_tool.grpc_load), and the rows stored
+    during the whole run (warm-up and late calls included) against the
+    requests it sent."""
     pg = Pg(a.pg) if a.pg else None
     s0 = stored(pg) if pg else None
-    log = open(a.log, "w") if a.log else None
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pgc, c0, c1, w0, w1, notes = None, None, None, None, None, []
-    us0 = us1 = (0.0, 0.0)
-    for line in p.stderr:
-        if log:
-            log.write(line)
-        if line.startswith("grpc_load: measuring"):
-            pgc = lb.TreeCpu(a.pg_pid).start()
-            c0 = (cpu_s(a.pid), 0.0)
-            us0 = user_sys(a.pid)
-            w0 = time.time()
-        elif line.startswith("grpc_load: window over") and c0 and not c1:
-            c1 = (cpu_s(a.pid), pgc.stop())
-            us1 = user_sys(a.pid)
-            w1 = time.time()
-        else:
-            notes.append(line.strip())
-    out = p.stdout.read()
-    rc = p.wait()
-    if pgc and not c1:
-        pgc.stop()
-    if log:
-        log.write(out)
-        log.close()
+    rec = bt.grpc_load(a, WIPE + "SubmitWipe", "wipe_bench", registryd_digits=1)
+    if rec is None:
+        return 1
     s1 = stored(pg) if pg else None
     if pg:
         pg.close()
-    try:
-        r = json.loads(out)
-    except ValueError:
-        sys.stderr.write("wipe_bench: grpc_load exited %d without a result: %s\n"
-                         % (rc, " | ".join(notes[-5:])))
-        return 1
-    wall = (w1 - w0) if c1 else None
-    codes = {"OK": r["ok"]} if r["ok"] else {}
-    for k, v in r["errors"].items():
-        name = lb.GRPC_CODES[int(k)] if k.isdigit() and int(k) < len(lb.GRPC_CODES) else k
-        codes[name] = codes.get(name, 0) + v
-    with open(a.bodies, "rb") as f:
-        total = 0
-        while True:
-            h = f.read(4)
-            if len(h) < 4:
-                break
-            total += 1
-            f.seek(struct.unpack(">I", h)[0], 1)
-    sent = total - r["bodies_left"]
+    sent = bt.count_bodies(a.bodies) - rec["bodies_left"]
     st = None
     if s0 and s1:
         st = {"records": s1[0] - s0[0], "certificates": s1[1] - s0[1], "refused": s1[2] - s0[2],
               "sent": sent}
-    emit(a, {"kind": "grpc", "client": "grpc_load", "label": a.label,
-             "clients": a.connections * a.streams, "connections": a.connections,
-             "streams": a.streams, "seconds": r["seconds"], "calls": r["calls"], "ok": r["ok"],
-             "calls_per_s": r["calls_per_s"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
-             "max_ms": r["max_ms"], "codes": codes, "errors": notes[:5],
-             "connection_errors": r["connection_errors"], "bodies_left": r["bodies_left"],
-             "bodies_ran_out": r["bodies_ran_out"], "warmup_calls": r["warmup_calls"],
-             "late_calls": r["late_calls"], "unfinished": r["unfinished"], "exit": rc,
-             "stored": st,
-             "registryd_user_sys_s": [round(us1[0] - us0[0], 2), round(us1[1] - us0[1], 2)],
-             "cpu_s": {"registryd": round(c1[0] - c0[0], 3) if wall else None,
-                       "postgres": round(c1[1] - c0[1], 3) if wall else None,
-                       "client": r["cpu_s"]},
-             "cpu_pct": {"registryd": round((c1[0] - c0[0]) / wall * 100, 1) if wall else None,
-                         "postgres": round((c1[1] - c0[1]) / wall * 100) if wall else None,
-                         "clients": round(r["cpu_s"] / r["seconds"] * 100, 1)
-                         if r["seconds"] else None}})
-    if r["bodies_ran_out"]:
-        sys.stderr.write("wipe_bench: grpc_load ran out of bodies (raise --max-rate)\n")
+    rec["stored"] = st
+    emit(a, rec)
+    ok = bt.grpc_load_ok("wipe_bench", rec, "raise --max-rate")
     bad_rows = st and (st["records"] != sent or st["certificates"] != sent or st["refused"])
     if bad_rows:
         sys.stderr.write("wipe_bench: %d requests sent, %d records, %d certificates, %d refused\n"
                          % (sent, st["records"], st["certificates"], st["refused"]))
-    return 0 if (rc == 0 and r["ok"] and set(codes) == {"OK"} and not r["bodies_ran_out"]
-                 and not bad_rows) else 1
+    return 0 if ok and not bad_rows else 1
 
 
 # -- statement time per call ---------------------------------------------------------------
@@ -687,18 +543,8 @@ def cmd_perfsum(a):
 # -- the table ---------------------------------------------------------------------------------
 
 
-def fmt(x, nd=0):
-    if x is None:
-        return "-"
-    return f"{x:,.{nd}f}"
-
-
 def cmd_report(a):
-    recs = []
-    with open(a.results) as f:
-        for line in f:
-            if line.strip():
-                recs.append(json.loads(line))
+    recs = bt.read_results(a.results)
     out = []
     w = out.append
     g = [r for r in recs if r["kind"] == "grpc" and r["label"] != "perf"]
@@ -715,48 +561,15 @@ def cmd_report(a):
         w("ratio: the gRPC run's calls/s ÷ the best pgbench tps of the same round (goal ≥ 80 %); "
           "CPU in % of one core over the measured window, and in ms per call")
         w("")
-        w("| round | run | clients | calls/s | p50 | p99 | errors | CPU registryd / PG / client "
-          "| CPU ms/call registryd / PG / client | SQL exec ms/call | ratio |")
-        w("|---|---|---:|---:|---:|---:|---|---|---|---:|---:|")
-        ratios = []
         sqlt = {(r["label"], r["run"]): r["exec_ms_per_call"] for r in recs
                 if r["kind"] == "sqltime"}
-        for rnd in sorted({r["label"] for r in g + p}):
-            pg_best = max((r["tps"] or 0 for r in p if r["label"] == rnd), default=0)
-            for r in (x for x in g if x["label"] == rnd):
-                c = {k: v or 0 for k, v in r["cpu_pct"].items()}
-                rate = r["calls_per_s"] or 0
-                ratio = rate / pg_best if pg_best else None
-                if ratio:
-                    ratios.append(ratio)
-                bad = {k: v for k, v in r["codes"].items() if k != "OK"}
-                bad.update({"conn " + k: v for k, v in r.get("connection_errors", {}).items()})
-                w("| %s | gRPC, grpc_load %d conns × %d streams | %d | %s | %s ms | %s ms | %s | "
-                  "%.0f %% / %.0f %% / %.1f %% | %.3f / %.2f / %.3f | %s | %s |" % (
-                      rnd, r["connections"], r["streams"], r["clients"], fmt(rate, 1),
-                      r["p50_ms"], r["p99_ms"],
-                      " ".join("%s %d" % kv for kv in bad.items()) or "0",
-                      c["registryd"], c["postgres"], c["clients"],
-                      c["registryd"] * 10 / max(rate, 1e-9), c["postgres"] * 10 / max(rate, 1e-9),
-                      c["clients"] * 10 / max(rate, 1e-9), fmt(sqlt.get((rnd, "grpc")), 2),
-                      "**%.0f %%**" % (ratio * 100) if ratio else "-"))
-            for r in (x for x in p if x["label"] == rnd):
-                c = r["cpu_pct"]
-                tps = r["tps"] or 0
-                w("| %s | pgbench -M prepared, -j %d | %d | %s | %s ms | %s ms | %s | "
-                  "%d %% (idle) / %d %% / %d %% | %s | %s | |" % (
-                      rnd, r["jobs"], r["clients"], fmt(tps, 1), r["p50_ms"], r["p99_ms"],
-                      r["failed"], c["registryd (idle)"], c["postgres"], c["pgbench"],
-                      "- / %.2f / %.2f" % (c["postgres"] * 10 / tps, c["pgbench"] * 10 / tps)
-                      if tps else "-", fmt(sqlt.get((rnd, "pgbench-c%d" % r["clients"])), 2)))
-        if ratios:
-            s = sorted(ratios)
-            k = len(s) // 2
-            med = s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
-            w("")
-            w("ratio by round: %s; median **%.0f %%** (goal 80 %%: %s)" % (
-                ", ".join("%.0f %%" % (x * 100) for x in ratios), med * 100,
-                "met" if med >= 0.8 else "**not met**"))
+
+        def sql_ms(rnd, r):
+            run = "grpc" if r["kind"] == "grpc" else "pgbench-c%d" % r["clients"]
+            return fmt(sqlt.get((rnd, run)), 2)
+        bt.ratio_note(w, bt.rounds_table(w, g, p, ("SQL exec ms/call", sql_ms),
+                                         cpu="%.0f %% / %.0f %% / %.1f %%",
+                                         per_call="%.3f / %.2f / %.3f"))
         w("")
         w("SQL exec ms/call: pg_stat_statements' execution time of the call's statements (the "
           "log's own excluded) per INSERT INTO wipe_records, warm-up included; registryd's CPU "
@@ -772,9 +585,7 @@ def cmd_report(a):
                   "%d certificates, %d refused%s" % (
                       r["label"], st["sent"], st["records"], st["certificates"], st["refused"],
                       "" if ok else " **(mismatch)**"))
-            if r.get("bodies_ran_out"):
-                w("")
-                w("**%s: grpc_load ran out of bodies** (%s s measured)" % (r["label"], r["seconds"]))
+            bt.ran_out_note(w, r)
     if sc:
         s = sc[-1]
         w("")
@@ -827,132 +638,25 @@ def cmd_report(a):
               r["label"], fmt(r.get("calls_per_s"), 1), r["libsodium_pct"],
               ", ".join("%s %.1f %%" % kv for kv in
                         sorted(r["dsos"].items(), key=lambda kv: -kv[1]))))
-    cap = [r for r in recs if r["kind"] in ("capture", "script")]
-    if cap:
-        w("")
-        w("### Statements of one SubmitWipe (captured) and of the pgbench script")
-        w("")
-        c = [r for r in cap if r["kind"] == "capture"]
-        s = [r for r in cap if r["kind"] == "script"]
-        a_sh = c[-1]["shapes"] if c else []
-        b_sh = s[-1]["shapes"] if s else []
-        w("| # | registryd | pgbench |")
-        w("|---:|---|---|")
-        for i in range(max(len(a_sh), len(b_sh))):
-            x = a_sh[i] if i < len(a_sh) else ""
-            y = b_sh[i] if i < len(b_sh) else ""
-            w("| %d | %s | %s%s |" % (i + 1, x, y, "" if x == y else " **(differs)**"))
-        if s:
-            w("")
-            w("replaced in the script: %s%s" % (
-                ", ".join("%s ×%d" % kv for kv in sorted(s[-1]["replaced"].items())),
-                ("; **never a parameter: %s**" % ", ".join(s[-1]["missing"]))
-                if s[-1]["missing"] else ""))
+    bt.shapes_table(w, recs, "SubmitWipe")
     print("\n".join(out))
     return 0
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", help="append the JSON line to this file")
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    s = sub.add_parser("orgs")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--admin-key", required=True)
-    s.add_argument("--count", type=int, default=4)
-    s.add_argument("--out", required=True)
-    s.set_defaults(fn=cmd_orgs)
-
-    s = sub.add_parser("sample")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--first", type=int, required=True)
-    s.add_argument("--count", type=int, default=5)
-    s.add_argument("--out", required=True)
-    s.set_defaults(fn=cmd_sample)
-
-    s = sub.add_parser("capture")
-    s.add_argument("--log", required=True)
-    s.add_argument("--offset", type=int, default=0)
-    s.add_argument("--out", required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_capture)
-
-    s = sub.add_parser("script")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--captured", required=True)
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--sample-first", type=int, required=True)
-    s.add_argument("--sample-count", type=int, default=5)
-    s.add_argument("--out", required=True)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_script)
-
-    s = sub.add_parser("bodies")
-    s.add_argument("--orgs", required=True)
-    s.add_argument("--first", type=int, required=True)
-    s.add_argument("--count", type=int, required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--keys-out")
-    s.set_defaults(fn=cmd_bodies)
-
-    s = sub.add_parser("cload")
-    s.add_argument("--client", required=True, help="the grpc_load binary")
-    s.add_argument("--addr", required=True)
-    s.add_argument("--bodies", required=True)
-    s.add_argument("--keys")
-    s.add_argument("--connections", type=int, default=4)
-    s.add_argument("--streams", type=int, default=8)
-    s.add_argument("--seconds", type=float, default=30)
-    s.add_argument("--warmup", type=float, default=3)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--pg", help="count the rows stored during the run")
-    s.add_argument("--log", help="grpc_load's stderr and result, here")
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_cload)
-
-    s = sub.add_parser("pgbench")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--script", required=True)
-    s.add_argument("--clients", type=int, default=32)
-    s.add_argument("--jobs", type=int, default=2)
-    s.add_argument("--seconds", type=int, default=30)
-    s.add_argument("--first-item", type=int, default=0)
-    s.add_argument("--define", action="append", default=[])
-    s.add_argument("--out-prefix", required=True)
-    s.add_argument("--pid", type=int, default=0)
-    s.add_argument("--pg-pid", type=int, default=0)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=lb.cmd_pgbench)
-
-    s = sub.add_parser("sqltime")
-    s.add_argument("--pg", required=True)
-    s.add_argument("--run", required=True, help="grpc, pgbench-c32, …")
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_sqltime)
-
-    s = sub.add_parser("signcost")
-    s.add_argument("--samples", required=True)
-    s.add_argument("--iterations", type=int, default=20000)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_signcost)
-
-    s = sub.add_parser("perfsum")
-    s.add_argument("--data", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--calls-per-s", type=float)
-    s.add_argument("--label", default="")
-    s.set_defaults(fn=cmd_perfsum)
-
-    s = sub.add_parser("report")
-    s.add_argument("results_file")
-    s.set_defaults(fn=lambda a: cmd_report(argparse.Namespace(results=a.results_file)))
-
-    a = p.parse_args()
-    return a.fn(a) or 0
+COMMANDS = {
+    "orgs": (cmd_orgs, "--addr!", "--admin-key!", "--count:int=4", "--out!"),
+    "sample": (cmd_sample, "--addr!", "--orgs!", "--first:int!", "--count:int=5", "--out!"),
+    "capture": (cmd_capture,) + bt.CAPTURE,
+    "script": (cmd_script,) + bt.SCRIPT,
+    "bodies": (cmd_bodies, "--orgs!", "--first:int!", "--count:int!", "--out!", "--keys-out"),
+    "cload": (cmd_cload,) + bt.CLOAD + (("--pg", {"help": "count the rows stored during the run"}),),
+    "pgbench": bt.PGBENCH,
+    "sqltime": (cmd_sqltime, "--pg!", ("--run", {"required": True, "help": "grpc, pgbench-c32, …"}),
+                "--label="),
+    "signcost": (cmd_signcost, "--samples!", "--iterations:int=20000", "--label="),
+    "perfsum": (cmd_perfsum, "--data!", "--out!", "--calls-per-s:float", "--label="),
+}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bt.bench_main(__doc__, COMMANDS, cmd_report))
