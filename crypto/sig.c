@@ -3,11 +3,14 @@
  * around them that C2SP signed notes and our ListSigningKeys use: key
  * names, 4-byte key ids and "vkey" verifier-key strings. Signing with a
  * context string keeps a certificate signature from ever verifying as,
- * say, an invoice.
+ * say, an invoice. Last, the key half of a verdict on a signed document
+ * (a wipe certificate, an invoice): the listed keys tried, the validity
+ * window of the one that verified.
  */
 #include "crypto/sig.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -273,4 +276,58 @@ int sig_key_name(const char *registry_id, int purpose, char *out, size_t cap) {
   memcpy(out, registry_id, rlen);
   memcpy(out + rlen, suffix, slen + 1);
   return 0;
+}
+
+/* ---- verifying a signed document against listed keys ---- */
+
+/* google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999999Z. */
+#define TS_SECONDS_MIN INT64_C(-62135596800)
+#define TS_SECONDS_MAX INT64_C(253402300799)
+
+void sig_verdict_init(sig_verdict *v, const char *key_id) {
+  if (!v) return;
+  memset(v, 0, sizeof(*v));
+  snprintf(v->key_id, sizeof(v->key_id), "%s", key_id ? key_id : "");
+}
+
+void sig_verdict_add(sig_verdict *v, const char *reason) {
+  if (v && v->n_reasons < SIG_REASONS_MAX) v->reasons[v->n_reasons++] = reason;
+}
+
+int sig_timestamp_us(int64_t seconds, int64_t nanos, int64_t *us) {
+  if (!us) return REG_EINVAL;
+  if (nanos < 0 || nanos > 999999999) return REG_ERANGE;
+  if (seconds < TS_SECONDS_MIN || seconds > TS_SECONDS_MAX) return REG_ERANGE;
+  *us = seconds * INT64_C(1000000) + nanos / 1000;
+  return 0;
+}
+
+int sig_key_valid_at(const sig_key *k, int64_t at_us) {
+  if (k->valid_from_us != 0 && at_us < k->valid_from_us) return 0;
+  if (k->valid_until_us != 0 && at_us >= k->valid_until_us) return 0;
+  return 1;
+}
+
+const sig_key *sig_verify_listed(const sig_key *keys, size_t n, const char *key_id,
+                                 const char *context, const uint8_t *body, size_t len,
+                                 const uint8_t *sig, size_t sig_len, int have_at, int64_t at_us,
+                                 sig_verdict *v) {
+  const sig_key *signer = NULL;
+  int key_known = 0;
+
+  if (!key_id) key_id = "";
+  for (size_t i = 0; keys && i < n && !signer; i++) {
+    if (strncmp(keys[i].key_id, key_id, sizeof(keys[i].key_id)) != 0) continue;
+    key_known = 1;
+    if (sig_len == SIG_LEN && sig && sig_verify(keys[i].pk, context, body, len, sig) == 0)
+      signer = &keys[i];
+  }
+  if (!key_known)
+    sig_verdict_add(v, SIG_R_UNKNOWN_KEY);
+  else if (!signer)
+    sig_verdict_add(v, SIG_R_BAD_SIGNATURE);
+  if (signer && have_at && !sig_key_valid_at(signer, at_us))
+    sig_verdict_add(v, SIG_R_KEY_NOT_VALID_AT_ISSUE);
+  return signer;
 }

@@ -92,4 +92,70 @@ int sig_purpose_parse(const char *s, int *out) REG_MUST_CHECK;
  * REG_ERANGE (cap too small); out written only on success. */
 int sig_key_name(const char *registry_id, int purpose, char *out, size_t cap) REG_MUST_CHECK;
 
+/* ---- verifying a signed document against listed keys ---- */
+
+/* The reasons a verdict may hold, in the order they are added (UPPER_SNAKE
+ * static strings). The first two and the last are the document's own
+ * (services/wipe/wipe_cert.c, services/invoice/invoice_sig.c); the middle
+ * three come from sig_verify_listed. */
+#define SIG_R_BODY_MALFORMED "BODY_MALFORMED"
+#define SIG_R_ID_MISMATCH "ID_MISMATCH"
+#define SIG_R_UNKNOWN_KEY "UNKNOWN_KEY"
+#define SIG_R_BAD_SIGNATURE "BAD_SIGNATURE"
+#define SIG_R_KEY_NOT_VALID_AT_ISSUE "KEY_NOT_VALID_AT_ISSUE"
+#define SIG_R_REVOKED "REVOKED"
+
+#define SIG_REASONS_MAX 8
+
+/* A verification key as LogService.ListSigningKeys lists it. */
+typedef struct sig_key {
+  char key_id[9];           /* 8 lowercase hex digits */
+  uint8_t pk[SIG_PK_LEN];
+  int64_t valid_from_us;    /* 0: unknown (an offline vkey) */
+  int64_t valid_until_us;   /* 0: still current */
+} sig_key;
+
+/* The verdict on a signed document: valid, or every reason why not.
+ * key_id: the document's key_id, truncated to 8 characters. */
+typedef struct sig_verdict {
+  int valid;
+  size_t n_reasons;
+  const char *reasons[SIG_REASONS_MAX];
+  char key_id[9];
+} sig_verdict;
+
+/* Clears *v and copies key_id (NULL: "") into v->key_id, truncated. */
+void sig_verdict_init(sig_verdict *v, const char *key_id);
+
+/* Appends reason (a static string); beyond SIG_REASONS_MAX it is dropped. */
+void sig_verdict_add(sig_verdict *v, const char *reason);
+
+/* Microseconds since the epoch of a google.protobuf.Timestamp given as its
+ * seconds and nanos into *us: 0, or REG_ERANGE (nanos outside
+ * [0, 999999999], seconds outside 0001-01-01T00:00:00Z ..
+ * 9999-12-31T23:59:59Z; within the range the product cannot overflow),
+ * REG_EINVAL (us NULL); *us written only on success. */
+int sig_timestamp_us(int64_t seconds, int64_t nanos, int64_t *us) REG_MUST_CHECK;
+
+/* 1 if at_us lies within k's [valid_from_us, valid_until_us) (a bound of 0
+ * is open), else 0. */
+int sig_key_valid_at(const sig_key *k, int64_t at_us);
+
+/* The key half of a verdict on a document signed over context ‖ body[len]
+ * with signature sig[sig_len] by key key_id (NULL: ""). 4-byte ids may
+ * collide, so every key of keys[n] whose key_id is key_id is tried; the
+ * first that verifies is the signer. Adds to v, in this order:
+ *   UNKNOWN_KEY             no listed key has key_id (no signature checked);
+ *   BAD_SIGNATURE           no listed key with key_id verifies (or sig_len
+ *                           is not SIG_LEN, or sig is NULL);
+ *   KEY_NOT_VALID_AT_ISSUE  have_at, and at_us (the document's issue time)
+ *                           is outside the signer's validity — asked only of
+ *                           the key that verified, since the issue time of
+ *                           an unauthenticated body says nothing.
+ * Sets neither v->valid nor v->key_id. Returns the signer, or NULL. */
+const sig_key *sig_verify_listed(const sig_key *keys, size_t n, const char *key_id,
+                                 const char *context, const uint8_t *body, size_t len,
+                                 const uint8_t *sig, size_t sig_len, int have_at, int64_t at_us,
+                                 sig_verdict *v);
+
 #endif

@@ -13,7 +13,6 @@
 
 #include <sodium.h>
 
-#include "crypto/sig.h"
 #include "registry/v1/listing.pb-c.h"
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
@@ -34,6 +33,7 @@
 #include "services/core/write.h"
 #include "services/invoice/invoice.h"
 #include "services/invoice/invoice_rpc.h"
+#include "services/invoice/invoice_sig.h"
 
 #define EV(x) REGISTRY__V1__EVENT_TYPE__EVENT_TYPE_##x
 #define HK(x) REGISTRY__V1__HISTORY_KIND__HISTORY_KIND_##x
@@ -110,10 +110,6 @@ static int check_person_search(rpc_call *call, const char *id_number, const char
                           "purpose is required (at most %d bytes) when reading a person's "
                           "invoicing", ACCESS_LOG_PURPOSE_MAX);
   return 0;
-}
-
-static int sign_body(const uint8_t sk[64], const uint8_t *msg, size_t len, uint8_t sig[64]) {
-  return sig_sign(sk, INVOICE_CONTEXT, msg, len, sig);
 }
 
 /* ---- reading invoices ---- */
@@ -434,7 +430,7 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
   uint8_t sig[64];
   char kid[9], ev[IDS_MAX];
   if (!body) return REG_ENOMEM;
-  if ((rv = keystore_sign(pg, call_app(call)->master_key, KEYSTORE_PURPOSE_INVOICE, sign_body,
+  if ((rv = keystore_sign(pg, call_app(call)->master_key, KEYSTORE_PURPOSE_INVOICE, invoice_sign,
                           body, len, sig, kid)) != 0)
     return rv;
   event_refs refs = {.invoice_id = x->id};

@@ -15,10 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/sig.h"
 #include "registry/v1/invoice.pb-c.h"
 #include "services/base/err.h"
 
-#define INVOICE_SIG_REASONS_MAX 8
+#define INVOICE_SIG_REASONS_MAX SIG_REASONS_MAX
 
 /* Ed25519 over INVOICE_CONTEXT ‖ body with the INVOICE key's secret key
  * (crypto/sig.h); the shape of keystore_sign_fn (services/core/keystore.h),
@@ -27,17 +28,12 @@
 int invoice_sign(const uint8_t sk[64], const uint8_t *body, size_t len,
                  uint8_t sig[64]) REG_MUST_CHECK;
 
-/* A verification key as LogService.ListSigningKeys lists it (the same
- * shape as wipe_cert_key). */
-typedef struct invoice_sig_key {
-  char key_id[9];           /* 8 lowercase hex digits */
-  uint8_t pk[32];
-  int64_t valid_from_us;    /* 0: unknown (an offline vkey) */
-  int64_t valid_until_us;   /* 0: still current */
-} invoice_sig_key;
+/* A verification key as LogService.ListSigningKeys lists it (crypto/sig.h;
+ * the same type as wipe_cert_key). */
+typedef sig_key invoice_sig_key;
 
-/* The verdict: valid, or every reason why not (UPPER_SNAKE, static
- * strings), in this order:
+/* The verdict (crypto/sig.h): valid, or every reason why not (UPPER_SNAKE,
+ * static strings), in this order:
  *   BODY_MALFORMED          the body is empty, does not unpack as a
  *                           ReverseInvoiceBody, or has no valid issued_at
  *                           (also: no invoice at all);
@@ -50,12 +46,7 @@ typedef struct invoice_sig_key {
  *   KEY_NOT_VALID_AT_ISSUE  issued_at lies outside [valid_from, valid_until)
  *                           of the key that verified (a bound of 0 is open).
  * key_id: the invoice's key_id, truncated to 8 characters. */
-typedef struct invoice_sig_verdict {
-  int valid;
-  size_t n_reasons;
-  const char *reasons[INVOICE_SIG_REASONS_MAX];
-  char key_id[9];
-} invoice_sig_verdict;
+typedef sig_verdict invoice_sig_verdict;
 
 /* Verifies inv (id, body, signature, key_id) against the INVOICE keys.
  * Only the signed body is vouched for: the invoice's other fields are a

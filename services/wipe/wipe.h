@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/sig.h"
 #include "registry/v1/wipe.pb-c.h"
 #include "services/base/err.h"
 
@@ -60,7 +61,7 @@ int wipe_rules_sufficient(int media_type, int technique, int passes, int random_
 
 /* What a certificate's signature covers: WIPE_CERT_CONTEXT ‖ body. */
 #define WIPE_CERT_CONTEXT "registry.v1.WipeCertificate\n"
-#define WIPE_CERT_REASONS_MAX 8
+#define WIPE_CERT_REASONS_MAX SIG_REASONS_MAX
 
 /* Ed25519 over WIPE_CERT_CONTEXT ‖ body with the CERTIFICATE key's secret
  * key (crypto/sig.h). 0; REG_EINVAL (a NULL argument); sig_sign's
@@ -68,25 +69,15 @@ int wipe_rules_sufficient(int media_type, int technique, int passes, int random_
 int wipe_cert_sign(const uint8_t sk[64], const uint8_t *body, size_t len,
                    uint8_t sig[64]) REG_MUST_CHECK;
 
-/* A verification key as LogService.ListSigningKeys lists it. */
-typedef struct wipe_cert_key {
-  char key_id[9];           /* 8 lowercase hex digits */
-  uint8_t pk[32];
-  int64_t valid_from_us;    /* 0: unknown (an offline vkey) */
-  int64_t valid_until_us;   /* 0: still current */
-} wipe_cert_key;
+/* A verification key as LogService.ListSigningKeys lists it (crypto/sig.h). */
+typedef sig_key wipe_cert_key;
 
-/* The verdict: valid, or every reason why not (UPPER_SNAKE, static
- * strings): BODY_MALFORMED (not a WipeCertificateBody), ID_MISMATCH (the
- * body names another certificate id), UNKNOWN_KEY (key_id not among
+/* The verdict (crypto/sig.h): valid, or every reason why not (UPPER_SNAKE,
+ * static strings): BODY_MALFORMED (not a WipeCertificateBody), ID_MISMATCH
+ * (the body names another certificate id), UNKNOWN_KEY (key_id not among
  * `keys`), BAD_SIGNATURE (tampered body or signature, or another key),
  * KEY_NOT_VALID_AT_ISSUE (issued_at outside the key's validity), REVOKED. */
-typedef struct wipe_cert_verdict {
-  int valid;
-  size_t n_reasons;
-  const char *reasons[WIPE_CERT_REASONS_MAX];
-  char key_id[9];
-} wipe_cert_verdict;
+typedef sig_verdict wipe_cert_verdict;
 
 /* Verifies c (id, body, signature, key_id) against the CERTIFICATE keys;
  * `revoked` adds REVOKED. Every applicable reason is listed. */

@@ -1,7 +1,8 @@
 /*
  * Unit tests of crypto/sig.c: key ids and vkeys against the C2SP vector in
  * tests/data/signed_note.json, vkey parsing and its refusals, signing with
- * a context, purposes and key names.
+ * a context, purposes and key names; the shared half of document verdicts
+ * (Timestamp → µs, the listed-key search).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,6 +178,99 @@ static void test_key_name_check(void **state) {
   }
 }
 
+static void test_timestamp_us(void **state) {
+  int64_t us = 7;
+  (void)state;
+
+  assert_int_equal(sig_timestamp_us(0, 0, &us), 0);
+  assert_true(us == 0);
+  assert_int_equal(sig_timestamp_us(1, 999999999, &us), 0);
+  assert_true(us == INT64_C(1999999));
+  assert_int_equal(sig_timestamp_us(INT64_C(-62135596800), 0, &us), 0);
+  assert_true(us == INT64_C(-62135596800000000));
+  assert_int_equal(sig_timestamp_us(INT64_C(253402300799), 999999999, &us), 0);
+  assert_true(us == INT64_C(253402300799999999));
+  us = 7;
+  assert_int_equal(sig_timestamp_us(INT64_C(-62135596801), 0, &us), REG_ERANGE);
+  assert_int_equal(sig_timestamp_us(INT64_C(253402300800), 0, &us), REG_ERANGE);
+  assert_int_equal(sig_timestamp_us(INT64_MAX, 0, &us), REG_ERANGE);
+  assert_int_equal(sig_timestamp_us(0, -1, &us), REG_ERANGE);
+  assert_int_equal(sig_timestamp_us(0, 1000000000, &us), REG_ERANGE);
+  assert_true(us == 7);
+  assert_int_equal(sig_timestamp_us(0, 0, NULL), REG_EINVAL);
+}
+
+static void test_verdict_add_cap(void **state) {
+  sig_verdict v;
+  (void)state;
+
+  sig_verdict_init(&v, "0123456789");
+  assert_string_equal(v.key_id, "01234567");
+  assert_int_equal(v.n_reasons, 0);
+  for (int i = 0; i < SIG_REASONS_MAX + 3; i++) sig_verdict_add(&v, SIG_R_REVOKED);
+  assert_int_equal(v.n_reasons, SIG_REASONS_MAX);
+  sig_verdict_init(&v, NULL);
+  assert_string_equal(v.key_id, "");
+}
+
+static void test_verify_listed(void **state) {
+  static const uint8_t body[] = "a signed body";
+  sig_key k[2];
+  uint8_t sk[2][64], sig[64], id[4];
+  sig_verdict v;
+  (void)state;
+
+  memset(k, 0, sizeof(k));
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(sig_keypair_new(k[i].pk, sk[i]), 0);
+    assert_int_equal(sig_key_id("reg.example.cn/invoice", k[i].pk, id), 0);
+    sig_key_id_hex(id, k[i].key_id);
+  }
+  /* a collision: both listed keys have the id; the second one signed */
+  memcpy(k[0].key_id, k[1].key_id, sizeof(k[0].key_id));
+  k[1].valid_from_us = 100;
+  k[1].valid_until_us = 200;
+  assert_int_equal(sig_sign(sk[1], "ctx\n", body, sizeof(body), sig), 0);
+
+  sig_verdict_init(&v, k[1].key_id);
+  assert_ptr_equal(sig_verify_listed(k, 2, k[1].key_id, "ctx\n", body, sizeof(body), sig,
+                                     sizeof(sig), 1, 150, &v),
+                   &k[1]);
+  assert_int_equal(v.n_reasons, 0);
+  /* at_us outside [100, 200): asked of the signer */
+  sig_verdict_init(&v, k[1].key_id);
+  assert_non_null(sig_verify_listed(k, 2, k[1].key_id, "ctx\n", body, sizeof(body), sig,
+                                    sizeof(sig), 1, 200, &v));
+  assert_int_equal(v.n_reasons, 1);
+  assert_string_equal(v.reasons[0], SIG_R_KEY_NOT_VALID_AT_ISSUE);
+  /* no issue time: no window asked */
+  sig_verdict_init(&v, k[1].key_id);
+  assert_non_null(sig_verify_listed(k, 2, k[1].key_id, "ctx\n", body, sizeof(body), sig,
+                                    sizeof(sig), 0, 50, &v));
+  assert_int_equal(v.n_reasons, 0);
+  /* another context, a short signature, only the other key: BAD_SIGNATURE */
+  sig_verdict_init(&v, k[1].key_id);
+  assert_null(sig_verify_listed(k, 2, k[1].key_id, "other\n", body, sizeof(body), sig,
+                                sizeof(sig), 1, 150, &v));
+  sig_verify_listed(k, 2, k[1].key_id, "ctx\n", body, sizeof(body), sig, 63, 1, 150, &v);
+  sig_verify_listed(k, 1, k[1].key_id, "ctx\n", body, sizeof(body), sig, sizeof(sig), 1, 150,
+                    &v);
+  assert_int_equal(v.n_reasons, 3);
+  for (size_t i = 0; i < 3; i++) assert_string_equal(v.reasons[i], SIG_R_BAD_SIGNATURE);
+  /* unknown id (also a longer one with the same prefix), no keys at all */
+  sig_verdict_init(&v, "deadbeef");
+  assert_null(sig_verify_listed(k, 2, "deadbeef", "ctx\n", body, sizeof(body), sig, sizeof(sig),
+                                1, 150, &v));
+  char longer[16];
+  snprintf(longer, sizeof(longer), "%s0", k[1].key_id);
+  assert_null(sig_verify_listed(k, 2, longer, "ctx\n", body, sizeof(body), sig, sizeof(sig), 1,
+                                150, &v));
+  assert_null(sig_verify_listed(NULL, 0, NULL, "ctx\n", body, sizeof(body), sig, sizeof(sig), 1,
+                                150, &v));
+  assert_int_equal(v.n_reasons, 3);
+  for (size_t i = 0; i < 3; i++) assert_string_equal(v.reasons[i], SIG_R_UNKNOWN_KEY);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_vector_key_id_and_vkey),
@@ -184,6 +278,9 @@ int main(void) {
       cmocka_unit_test(test_sign_verify_context),
       cmocka_unit_test(test_purposes_and_names),
       cmocka_unit_test(test_key_name_check),
+      cmocka_unit_test(test_timestamp_us),
+      cmocka_unit_test(test_verdict_add_cap),
+      cmocka_unit_test(test_verify_listed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
