@@ -6,11 +6,13 @@
  */
 #include "services/methods.h"
 
+#include "registry/v1/credit.pb-c.h"
 #include "registry/v1/invoice.pb-c.h"
 #include "registry/v1/listing.pb-c.h"
 #include "registry/v1/log.pb-c.h"
 #include "registry/v1/org.pb-c.h"
 #include "registry/v1/wipe.pb-c.h"
+#include "services/credit/credit_rpc.h"
 #include "services/invoice/invoice_rpc.h"
 #include "services/listing/listing_rpc.h"
 #include "services/log/log_rpc.h"
@@ -120,5 +122,24 @@ const rpc_method registry_methods[] = {
           ROLE(RECYCLER) | ROLE(INSPECTOR)), /* own; INSPECTOR any */
     UNARY(InvoiceService, GetSellerTotal, get_seller_total, invoice_rpc_get_seller_total,
           ROLE(INSPECTOR)),
+
+    /* CreditService (SPEC §4.4): the handlers check who may submit about,
+     * read the records of and dispute which subject */
+    UNARY(CreditService, RegisterSubject, register_subject, credit_rpc_register_subject,
+          ROLE(PLATFORM) | ROLE(APPRAISER) | ROLE(INSPECTOR) | ROLE(ADMIN)), /* by kind */
+    UNARY(CreditService, GetSubject, get_subject, credit_rpc_get_subject, ANY_CALLER),
+    UNARY(CreditService, SubmitRecord, submit_record, credit_rpc_submit_record,
+          ROLE(PLATFORM) | ROLE(APPRAISER) | ROLE(INSPECTOR)), /* about whom: §4.4 */
+    UNARY(CreditService, GetCreditProfile, get_credit_profile, credit_rpc_get_credit_profile,
+          ANY_CALLER),
+    UNARY(CreditService, ListRecords, list_records, credit_rpc_list_records, ANY_CALLER),
+    UNARY(CreditService, ListAccessLog, list_access_log, credit_rpc_list_access_log, ANY_CALLER),
+    UNARY(CreditService, FileDispute, file_dispute, credit_rpc_file_dispute, ANY_CALLER),
+    UNARY(CreditService, ResolveDispute, resolve_dispute, credit_rpc_resolve_dispute, ANY_CALLER),
+    UNARY(CreditService, ListDisputes, list_disputes, credit_rpc_list_disputes, ANY_CALLER),
+    UNARY(CreditService, PlaceOnDishonestyList, place_on_dishonesty_list,
+          credit_rpc_place_on_dishonesty_list, ROLE(INSPECTOR)),
+    UNARY(CreditService, RemoveFromDishonestyList, remove_from_dishonesty_list,
+          credit_rpc_remove_from_dishonesty_list, ROLE(INSPECTOR)),
 };
 const size_t registry_methods_n = sizeof(registry_methods) / sizeof(registry_methods[0]);

@@ -38,6 +38,7 @@
 #include "services/core/items.h"
 #include "services/core/keystore.h"
 #include "services/core/reqid.h"
+#include "services/credit/credit_rpc.h"
 #include "services/invoice/invoice_rpc.h"
 #include "services/listing/listing.h"
 #include "services/log/log.h"
@@ -247,6 +248,11 @@ static int cmd_serve(reg_app *app) {
     return 1;
   }
   if (invoice_init(&app->cfg) != 0) { /* the dated VAT and income-tax table */
+    listing_shutdown();
+    return 1;
+  }
+  if (credit_init(&app->cfg) != 0) { /* the grade rule */
+    invoice_shutdown();
     listing_shutdown();
     return 1;
   }

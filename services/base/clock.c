@@ -60,6 +60,14 @@ void clock_day_to_ymd(clock_day day, int *y, int *m, int *d) {
   *d = (int)dd;
 }
 
+clock_day clock_anniversary(clock_day d, int years) {
+  int y, m, day;
+  clock_day_to_ymd(d, &y, &m, &day);
+  y += years;
+  if (m == 2 && day == 29 && !clock_is_leap(y)) day = 28;
+  return clock_day_from_ymd(y, m, day);
+}
+
 static int days_in_month(int y, int m) {
   static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && clock_is_leap(y) ? 29 : dim[m - 1];

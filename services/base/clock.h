@@ -28,5 +28,9 @@ void clock_day_format(clock_day d, char out[11]);
 clock_day clock_day_from_ymd(int y, int m, int d);
 void clock_day_to_ymd(clock_day day, int *y, int *m, int *d);
 int clock_is_leap(int y);
+/* The `years`-year anniversary of a day: the same month and day `years`
+ * later, except that the anniversary of 29 February in a common year is
+ * 28 February. */
+clock_day clock_anniversary(clock_day d, int years);
 
 #endif

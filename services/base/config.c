@@ -55,6 +55,8 @@ static const opt opts[] = {
     S("invoice-vat", "REGISTRY_INVOICE_VAT", invoice_vat, "VAT on reverse invoices over the defaults: [YYYY-MM-DD:]RATE_BP/THRESHOLD_FEN,..."),
     S("invoice-income-tax", "REGISTRY_INVOICE_INCOME_TAX", invoice_income_tax, "income tax on reverse invoices over the defaults: [YYYY-MM-DD:]RATE_BP,..."),
     I("invoice-channel", "REGISTRY_INVOICE_CHANNEL", invoice_channel, 0, 9, "channel digit of invoice numbers"),
+    S("credit-grade", "REGISTRY_CREDIT_GRADE", credit_grade, "grade weights over the defaults: double=CAT+CAT,factor=N,b=N,c=N,d=N,base=N,per_point=N"),
+    I("credit-dispute-days", "REGISTRY_CREDIT_DISPUTE_DAYS", credit_dispute_days, 1, 3650, "days to resolve a credit dispute"),
     {"invoice-seller-cap-fen", "REGISTRY_INVOICE_SELLER_CAP_FEN", T_I64, offsetof(reg_config, invoice_seller_cap_fen), 0, 1, INT64_C(1000000000000000), "a seller's 12-month reverse-invoice cap (fen)"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -88,6 +90,8 @@ void config_defaults(reg_config *c) {
   c->invoice_income_tax[0] = 0;
   c->invoice_channel = 1;
   c->invoice_seller_cap_fen = INT64_C(500000000);
+  c->credit_grade[0] = 0;
+  c->credit_dispute_days = 20;
 }
 
 static const opt *find_opt(const char *name, size_t len) {

@@ -47,6 +47,10 @@ typedef struct reg_config {
   char invoice_income_tax[1024];
   int invoice_channel;          /* the invoice number's channel digit, default 1 */
   int64_t invoice_seller_cap_fen; /* 12-month cap per seller, default 500,000,000 */
+  /* Credit (services/credit/credit.h): grade weights over the defaults of
+   * SPEC §6 ("" the defaults), the dispute resolution period in days. */
+  char credit_grade[512];
+  int credit_dispute_days;      /* default 20 */
 } reg_config;
 
 /* Fills *c with the defaults. */

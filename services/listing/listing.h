@@ -102,11 +102,9 @@ int listing_rules_past_scrapping_age(const listing_scrap_table *t, int vehicle_t
 int listing_rules_guided_scrapping(int vehicle_type, int use_nature, int64_t mileage_km,
                                    int64_t threshold_km);
 
-/* The N-year anniversary of a day (29 February → 28 February). */
-clock_day listing_rules_anniversary(clock_day d, int years);
 /* Anti-flipping (SPEC §6): a sale on `sold_on` of a vehicle the seller
  * bought on `bought_on` counts when sold_on is before the first
- * anniversary of bought_on. */
+ * anniversary of bought_on (clock_anniversary). */
 int listing_rules_is_flip(clock_day bought_on, clock_day sold_on);
 /* 1 when a counting sale must be refused: the seller already has
  * `flips_this_year` counting sales in sold_on's calendar year (limit 2). */
@@ -137,8 +135,8 @@ typedef int (*listing_gate_fn)(const listing_gate_ctx *ctx);
 /* NULL-terminated, in the order they are asked: ITEM_SCRAPPED,
  * ITEM_STOLEN, PAST_SCRAPPING_AGE, WIPE_CERTIFICATE_REQUIRED (a named
  * certificate must vouch for the item, services/core/certs.h; an
- * electronic item with storage needs one named or on file); SELLER_BLACKLISTED
- * (credit issue) joins here. ALREADY_LISTED is the store's (a unique index
+ * electronic item with storage needs one named or on file), SELLER_BLACKLISTED
+ * (services/credit: the seller on the dishonesty list). ALREADY_LISTED is the store's (a unique index
  * settles races). */
 extern const listing_gate_fn listing_gates[];
 

@@ -12,6 +12,7 @@
 
 #include "services/core/certs.h"
 #include "services/core/ids.h"
+#include "services/credit/credit_rpc.h"
 #include "services/listing/listing.h"
 
 /* The item carries a scrapped-vehicle recycling certificate (a
@@ -45,7 +46,7 @@ static int gate_scrapping_age(const listing_gate_ctx *ctx) {
     return 0;
   int years = listing_scrap_years(ctx->scrap, it->vehicle_type, it->use_nature, ctx->today);
   char limit[11];
-  clock_day_format(listing_rules_anniversary(first, years), limit);
+  clock_day_format(clock_anniversary(first, years), limit);
   rpc_fail_reason(&ctx->call->status, RPC_FAILED_PRECONDITION, "PAST_SCRAPPING_AGE",
                   "vehicle first registered on %s reached its %d-year scrapping age on %s",
                   it->first_registration_date, years, limit);
@@ -92,12 +93,21 @@ static int gate_wipe_certificate(const listing_gate_ctx *ctx) {
   return 0;
 }
 
+/* The seller is a credit subject on the serious-dishonesty list in force
+ * (services/credit: matched by blind index or USCC). */
+static int gate_seller_listed(const listing_gate_ctx *ctx) {
+  const party_sealed *s = ctx->seller;
+  int rv = credit_seller_listed(ctx->pg, s->kind, s->ref, s->ref_len, ctx->today);
+  if (rv <= 0) return rv;
+  return rpc_fail_reason(&ctx->call->status, RPC_FAILED_PRECONDITION, "SELLER_BLACKLISTED",
+                         "the seller is on the serious-dishonesty list");
+}
+
 const listing_gate_fn listing_gates[] = {
     gate_scrapped,
     gate_stolen,
     gate_scrapping_age,
     gate_wipe_certificate,
-    /* SELLER_BLACKLISTED (the credit issue) goes here: the seller is on
-     * the serious-dishonesty list. */
+    gate_seller_listed,
     NULL,
 };

@@ -625,7 +625,7 @@ int listing_rules_past_scrapping_age(const listing_scrap_table *t, int vehicle_t
                                      int use_nature, clock_day first_registered, clock_day today) {
   int years = listing_scrap_years(t, vehicle_type, use_nature, today);
   if (years <= 0) return 0;
-  return today >= listing_rules_anniversary(first_registered, years);
+  return today >= clock_anniversary(first_registered, years);
 }
 
 int listing_rules_guided_scrapping(int vehicle_type, int use_nature, int64_t mileage_km,
@@ -635,18 +635,10 @@ int listing_rules_guided_scrapping(int vehicle_type, int use_nature, int64_t mil
   return threshold_km > 0 && mileage_km >= threshold_km;
 }
 
-/* ---- anniversaries, anti-flipping ---- */
-
-clock_day listing_rules_anniversary(clock_day d, int years) {
-  int y, m, day;
-  clock_day_to_ymd(d, &y, &m, &day);
-  y += years;
-  if (m == 2 && day == 29 && !clock_is_leap(y)) day = 28;
-  return clock_day_from_ymd(y, m, day);
-}
+/* ---- anti-flipping ---- */
 
 int listing_rules_is_flip(clock_day bought_on, clock_day sold_on) {
-  return sold_on < listing_rules_anniversary(bought_on, 1);
+  return sold_on < clock_anniversary(bought_on, 1);
 }
 
 int listing_rules_flip_refused(int flips_this_year) { return flips_this_year >= LISTING_FLIP_LIMIT; }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # it sets globals the scripts use
 # What the benchmark scripts share (run_bench.sh, log_bench.sh,
-# listing_bench.sh, wipe_bench.sh); sourced by them, it sources ops/lib.sh
+# listing_bench.sh, wipe_bench.sh, invoice_bench.sh); sourced by them, it sources ops/lib.sh
 # (ROOT, VAR, say, die, install_packages, build, pg_*, redis_*, master_key,
 # stop_pid, port_free). A script calls bench_instance first (or sets INST,
 # PORT, MPORT, PG_PORT, REDIS_PORT and TOOL itself, as run_bench.sh does).
@@ -191,7 +191,7 @@ pgstat() { # LABEL: the top 15 statements since the last reset, to RESULTS
   tool pgstat --pg "$CONNINFO" --top 15 --label "$1" >/dev/null
 }
 
-# -- a call's statements against pgbench (listing_bench.sh, wipe_bench.sh) ---
+# -- a call's statements against pgbench (listing, wipe, invoice benchmarks) ---
 # These use OUT, CONNINFO, SERVER_PID, PG_PID, SECONDS_RUN, and for
 # grpc_load CONNS, STREAMS, WARMUP, GRPC_LOAD, BODIES and OUT/keys.txt (the
 # helper's `bodies`); a failed run sets RC=1.
@@ -219,11 +219,19 @@ capture_script() {
   tool capture --log "$PG_LOG" --offset "$offset" --out "$OUT/captured.json" --label "$method" >/dev/null
   tool script --pg "$CONNINFO" --captured "$OUT/captured.json" --orgs "$OUT/orgs.json" \
     --sample-first "$first" --sample-count "$count" --out "$script" --label "$method" >/dev/null
+  pgbench_check "$script" "$check"
+}
+
+# pgbench_check SCRIPT FIRST [OUTPUT [RUN]]: one transaction of SCRIPT (its
+# :first FIRST, :run RUN, default 1) that must run without error; pgbench's
+# output to OUTPUT (default OUT/pgbench-check.txt).
+pgbench_check() {
+  local script=$1 check=$2 log=${3:-$OUT/pgbench-check.txt} run=${4:-1}
   pgbench -n -M prepared -c 1 -t 1 -f "$script" -D k=0 -D clients=1 \
-    -D first="$check" -D run=1 "$CONNINFO" >"$OUT/pgbench-check.txt" 2>&1 ||
-    { cat "$OUT/pgbench-check.txt" >&2; die "the pgbench script does not run"; }
-  grep -q "number of failed transactions: 0" "$OUT/pgbench-check.txt" ||
-    { cat "$OUT/pgbench-check.txt" >&2; die "the pgbench script's transaction failed"; }
+    -D first="$check" -D run="$run" "$CONNINFO" >"$log" 2>&1 ||
+    { cat "$log" >&2; die "the pgbench script does not run"; }
+  grep -q "number of failed transactions: 0" "$log" ||
+    { cat "$log" >&2; die "the pgbench script's transaction failed"; }
 }
 
 quiesce() { # before a measured run: the log caught up, pg_stat_statements reset

@@ -1,15 +1,17 @@
 """What the benchmarks' Python helpers share, and the helpers of
 tests/bench/run_bench.sh (Debian's /usr/bin/python3).
 
-Imported by log_bench.py, listing_bench.py and wipe_bench.py: PostgreSQL
-through libpq (Pg: Debian's python3 has no driver), the results file (emit,
-read_results), CPU of processes (cpu_s, TreeCpu), gRPC through grpcio
-(channel, unary, md, create_org, timed_run), the statements of one call
-captured from PostgreSQL's log and the pgbench script made of them
-(capture, script_inputs, script_head, cmd_pgbench), grpc_load's input and
-its run (write_bodies, grpc_load), the tables the gRPC-against-pgbench
-benchmarks share (rounds_table, shapes_table), and their command line
-(bench_main: compact option specs, the shared subcommands).
+Imported by log_bench.py, listing_bench.py, wipe_bench.py and
+invoice_bench.py: PostgreSQL through libpq (Pg: Debian's python3 has no
+driver), the results file (emit, read_results), CPU of processes (cpu_s,
+TreeCpu), gRPC through grpcio (channel, unary, md, create_org, timed_run),
+the statements of one call captured from PostgreSQL's log and the pgbench
+script made of them (capture, script_inputs, script_head, cmd_pgbench),
+grpc_load's input and its run (write_bodies, grpc_load), the tables the
+gRPC-against-pgbench benchmarks share (rounds_table, shapes_table), the CPU
+cost of a signature and a key unwrap through libsodium (sign_costs), and
+their command line (bench_main: compact option specs, the shared
+subcommands).
 
 Run by run_bench.sh (CLI_DOC below): h2load's runs checked apart from
 h2load.
@@ -797,6 +799,96 @@ def bench_main(doc, commands, report):
     s.set_defaults(fn=lambda a: report(argparse.Namespace(results=a.results_file)))
     a = p.parse_args()
     return a.fn(a) or 0
+
+
+# -- the cost of signing (libsodium, the library registryd links) ------------------------
+# (used by invoice_bench.py; wipe_bench.py has its own copy, which also times
+# the guarded buffer its server once allocated per call)
+
+
+def sodium():
+    """libsodium.so.23 through ctypes, initialized, with the signatures of
+    the functions sign_costs calls."""
+    L = ctypes.CDLL("libsodium.so.23")
+    if L.sodium_init() < 0:
+        sys.exit("bench_tool: sodium_init failed")
+    vp, cp, ull = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulonglong
+    L.crypto_sign_detached.argtypes = [cp, vp, cp, ull, cp]
+    L.crypto_sign_verify_detached.argtypes = [cp, cp, ull, cp]
+    L.crypto_sign_keypair.argtypes = [cp, cp]
+    L.sodium_memcmp.argtypes = [cp, cp, ctypes.c_size_t]
+    L.crypto_kdf_derive_from_key.argtypes = [cp, ctypes.c_size_t, ctypes.c_uint64, cp, cp]
+    L.crypto_aead_xchacha20poly1305_ietf_encrypt.argtypes = [cp, vp, cp, ull, cp, ull, vp, cp, cp]
+    L.crypto_aead_xchacha20poly1305_ietf_decrypt.argtypes = [cp, vp, vp, cp, ull, cp, ull, cp, cp]
+    return L
+
+
+def _cpu_per_call(fn, n, repeats):
+    """Median over `repeats` of the CPU seconds (this process) per call of
+    fn over n calls."""
+    out = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn(n)
+        out.append((time.process_time() - t0) / n)
+    out.sort()
+    return out[len(out) // 2]
+
+
+def sign_costs(context, body, iterations=20000, repeats=5):
+    """What keystore_sign (services/core/keystore.c) costs registryd in CPU
+    besides its SELECT: one Ed25519 signature over context ‖ body
+    (crypto_sign_detached, as sig_sign in crypto/sig.c makes it) and the
+    unwrap of the 64-byte secret key it does every call (crypto/wrap.c:
+    crypto_kdf of the KEK + XChaCha20-Poly1305 open) — into a per-thread
+    guarded buffer allocated once, so no sodium_malloc per call. Through
+    ctypes, the cost of a ctypes call into libsodium (sodium_memcmp of 0
+    bytes) subtracted; the median of `repeats` runs of `iterations` calls.
+    → {ctypes_call_us, sign_us, unwrap_us, sign_per_s_one_core, …}"""
+    L = sodium()
+    pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+    L.crypto_sign_keypair(pk, sk)
+    msg = context + body
+    sig = ctypes.create_string_buffer(64)
+    if L.crypto_sign_detached(sig, None, msg, len(msg), sk) != 0 or \
+            L.crypto_sign_verify_detached(sig.raw, msg, len(msg), pk) != 0:
+        sys.exit("bench_tool: libsodium signing self-check failed")
+    x = ctypes.create_string_buffer(64)
+
+    def sign(n):
+        f = L.crypto_sign_detached
+        for _ in range(n):
+            f(sig, None, msg, len(msg), sk)
+
+    def base(n):
+        f = L.sodium_memcmp
+        for _ in range(n):
+            f(x, x, 0)
+    master = os.urandom(32)
+    kek = ctypes.create_string_buffer(32)
+    ad = b"signing_keys/3/abcdef01"
+    nonce = os.urandom(24)
+    wrapped = ctypes.create_string_buffer(64 + 16)
+    L.crypto_kdf_derive_from_key(kek, 32, 1, b"regwrap0", master)
+    L.crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped, None, sk.raw, 64, ad, len(ad), None,
+                                                 nonce, kek)
+    opened = ctypes.create_string_buffer(64)
+
+    def unwrap(n):
+        d, o = L.crypto_kdf_derive_from_key, L.crypto_aead_xchacha20poly1305_ietf_decrypt
+        for _ in range(n):
+            d(kek, 32, 1, b"regwrap0", master)
+            if o(opened, None, None, wrapped, 80, ad, len(ad), nonce, kek) != 0:
+                raise RuntimeError("unwrap")
+    sign(200)
+    t_base = _cpu_per_call(base, iterations, repeats)
+    t_sign = _cpu_per_call(sign, iterations, repeats)
+    t_unwrap = _cpu_per_call(unwrap, iterations, repeats)
+    return {"body_len": len(body), "signed_len": len(msg), "iterations": iterations,
+            "repeats": repeats, "ctypes_call_us": round(t_base * 1e6, 3),
+            "sign_us": round((t_sign - t_base) * 1e6, 2),
+            "unwrap_us": round((t_unwrap - 2 * t_base) * 1e6, 2),
+            "sign_per_s_one_core": round(1 / max(t_sign - t_base, 1e-9))}
 
 
 # == run_bench.sh's helpers =======================================================

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "services/base/clock.h"
@@ -66,12 +67,48 @@ static void test_ymd(void **st) {
   assert_false(clock_is_leap(2026));
 }
 
+static clock_day day(const char *s) {
+  clock_day d = 0;
+  if (clock_day_parse(s, &d) != 0) fail_msg("bad test date %s", s);
+  return d;
+}
+
+typedef struct anniv_case {
+  const char *from;
+  int years;
+  const char *expected;
+} anniv_case;
+
+/* The N-year anniversary: same month and day, 29 February → 28 February in
+ * a common year (and back to 29 February when the target year is leap). */
+static void test_anniversary(void **st) {
+  (void)st;
+  const anniv_case cases[] = {
+      {"2024-02-29", 1, "2025-02-28"},   {"2024-02-29", 4, "2028-02-29"},
+      {"2024-02-29", 0, "2024-02-29"},   {"2024-02-29", 3, "2027-02-28"},
+      {"2020-02-29", 5, "2025-02-28"},   {"2000-02-29", 100, "2100-02-28"},
+      {"2020-02-29", 100, "2120-02-29"}, {"1996-02-29", 4, "2000-02-29"},
+      {"2016-02-29", 10, "2026-02-28"},  {"2023-02-28", 1, "2024-02-28"},
+      {"2023-03-01", 1, "2024-03-01"},   {"2024-03-01", 1, "2025-03-01"},
+      {"2025-12-31", 1, "2026-12-31"},   {"2026-01-01", 5, "2031-01-01"},
+      {"1970-01-01", 30, "2000-01-01"},  {"2025-02-28", -1, "2024-02-28"},
+      {"2028-02-29", -3, "2025-02-28"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char out[11];
+    clock_day_format(clock_anniversary(day(cases[i].from), cases[i].years), out);
+    if (strcmp(out, cases[i].expected) != 0)
+      fail_msg("%s + %d y: %s, expected %s", cases[i].from, cases[i].years, out, cases[i].expected);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_format_round_trip),
       cmocka_unit_test(test_parse_rejects),
       cmocka_unit_test(test_cst_day_boundary),
       cmocka_unit_test(test_ymd),
+      cmocka_unit_test(test_anniversary),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
