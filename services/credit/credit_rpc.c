@@ -26,6 +26,7 @@
 #include "services/core/page.h"
 #include "services/core/party.h"
 #include "services/core/pbtime.h"
+#include "services/core/rpcutil.h"
 #include "services/core/text.h"
 #include "services/core/write.h"
 #include "services/credit/credit.h"
@@ -51,34 +52,18 @@ int credit_init(const reg_config *cfg) {
   return 0;
 }
 
-static const pii_keyring *ring(const rpc_call *call) { return call_app(call)->pii; }
-static const char *org(const rpc_call *call) { return call->caller.org_id; }
-static int given(const char *s) { return s && *s; }
 static int has_role(const rpc_call *call, int role) { return (call->caller.roles >> role) & 1u; }
-static int is_inspector(const rpc_call *call) { return has_role(call, ROLE(INSPECTOR)); }
 
 static int bad(rpc_call *call, const credit_violation *v) {
   return rpc_fail_field(&call->status, v->field, "%s %s", v->field, v->message);
 }
 
-static int not_found(rpc_call *call, const char *what, const char *id) {
-  return rpc_fail(&call->status, RPC_NOT_FOUND, "%s %s not found", what, id);
-}
 
-static int refuse(rpc_call *call, const char *reason, const char *msg) {
-  return rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, reason, "%s", msg);
-}
 
-static int check_id(rpc_call *call, const char *s, const char *field) {
-  if (!given(s)) return rpc_fail_field(&call->status, field, "%s is required", field);
-  if (strlen(s) >= IDS_MAX)
-    return rpc_fail_field(&call->status, field, "%s is not a registry id (too long)", field);
-  return 0;
-}
 
 static int check_text(rpc_call *call, char *s, const char *field, int required) {
   if (s) text_trim(s);
-  if (required && !given(s)) return rpc_fail_field(&call->status, field, "%s is required", field);
+  if (required && !core_given(s)) return rpc_fail_field(&call->status, field, "%s is required", field);
   if (s && text_chars(s) > CREDIT_TEXT_MAX)
     return rpc_fail_field(&call->status, field, "%s must be at most %d characters", field,
                           CREDIT_TEXT_MAX);
@@ -136,7 +121,7 @@ static int subject_from_row(rpc_call *call, const PGresult *r, int k, int unmask
     int rv;
     if ((rv = pg_bytea_arena(a, r, k, 2, 32, &ref, &ref_len)) != 0 ||
         (rv = pg_bytea_arena(a, r, k, 3, ENC_MAX, &enc, &enc_len)) != 0 ||
-        (rv = party_open_person(ring(call), a, enc, enc_len, "credit_subjects", "person", m->id,
+        (rv = party_open_person(core_ring(call), a, enc, enc_len, "credit_subjects", "person", m->id,
                                 unmasked, &p)) != 0)
       return rv;
     if (ref_len != 32) return REG_EIO;
@@ -178,7 +163,7 @@ static int subject_load(rpc_call *call, pg_conn *pg, const char *id, const char 
 
 /* The access-log row of a person's credit data or identity read. */
 static int log_read(rpc_call *call, pg_conn *pg, const subject_rec *s, const char *purpose) {
-  return access_log_write(pg, org(call), call->method->path, s->person ? s->ref : NULL,
+  return access_log_write(pg, core_org(call), call->method->path, s->person ? s->ref : NULL,
                           s->msg->id, purpose ? purpose : "");
 }
 
@@ -189,7 +174,7 @@ static int emit(rpc_call *call, pg_conn *pg, int type, const char *subject_id,
   uint8_t *buf = arena_pack(call->arena, record, &len);
   if (!buf) return REG_ENOMEM;
   event_refs refs = {.subject_id = subject_id};
-  return events_append(pg, type, org(call), &refs, buf, len, ev);
+  return events_append(pg, type, core_org(call), &refs, buf, len, ev);
 }
 
 /* ---- the profile cache (Redis) ---- */
@@ -201,7 +186,7 @@ static void cache_key(char *out, size_t cap, const char *subject_id, int gen) {
 /* After a committed change: entries computed before it are never served. */
 static void cache_bump(rpc_call *call, const char *subject_id) {
   kv_conn *kv = call_kv(call);
-  if (!kv || !given(subject_id)) return;
+  if (!kv || !core_given(subject_id)) return;
   char key[96];
   cache_key(key, sizeof(key), subject_id, 1);
   const char *argv[] = {"INCR", key};
@@ -349,12 +334,12 @@ static int record_load(pg_conn *pg, arena *a, const char *id, clock_day today, r
  * platform) this subject? SPEC §4.4. */
 static int may_submit(rpc_call *call, pg_conn *pg, const subject_rec *s, int *ok) {
   *ok = 0;
-  if (is_inspector(call)) {
+  if (core_is_inspector(call)) {
     *ok = 1;
     return 0;
   }
   if (has_role(call, ROLE(APPRAISER)) && s->kind == SK(APPRAISER_PERSON) &&
-      strcmp(s->registered_by, org(call)) == 0) {
+      strcmp(s->registered_by, core_org(call)) == 0) {
     *ok = 1;
     return 0;
   }
@@ -363,7 +348,7 @@ static int may_submit(rpc_call *call, pg_conn *pg, const subject_rec *s, int *ok
     return 0;
   pg_params p;
   pg_params_init(&p);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_int(&p, s->person ? 1 : 2);
   if (s->person) pg_params_bytea(&p, s->ref, 32);
   else pg_params_bytea(&p, s->uscc, strlen(s->uscc));
@@ -458,14 +443,14 @@ static int do_register(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage 
     registry__v1__person__init(&pp);
     pp.name = req->name;
     pp.id_number = req->id_number;
-    if ((rv = party_seal_person(ring(call), call->arena, &pp, "credit_subjects", "person", id,
+    if ((rv = party_seal_person(core_ring(call), call->arena, &pp, "credit_subjects", "person", id,
                                 &sealed)) != 0)
       return rv;
   }
   /* an identifier registered before: that subject */
   subject_rec s;
   rv = subject_load(call, pg, NULL, person ? NULL : req->uscc, person ? sealed.ref : NULL,
-                    is_inspector(call), &s);
+                    core_is_inspector(call), &s);
   int created = 0;
   if (rv == REG_ENOTFOUND) {
     Registry__V1__Subject rec;
@@ -474,7 +459,7 @@ static int do_register(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage 
     rec.kind = req->kind;
     rec.uscc = person ? (char *)"" : req->uscc;
     rec.organization_id = req->organization_id;
-    rec.registered_by = (char *)org(call);
+    rec.registered_by = (char *)core_org(call);
     if ((rv = emit(call, pg, EV(SUBJECT_REGISTERED), id, &rec.base, ev)) != 0) return rv;
     pg_params p;
     pg_params_init(&p);
@@ -491,8 +476,8 @@ static int do_register(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage 
       pg_params_text(&p, req->uscc);
       pg_params_text(&p, req->name);
     }
-    pg_params_text(&p, given(req->organization_id) ? req->organization_id : NULL);
-    pg_params_text(&p, org(call));
+    pg_params_text(&p, core_given(req->organization_id) ? req->organization_id : NULL);
+    pg_params_text(&p, core_org(call));
     pg_params_text(&p, ev);
     pg_params_int(&p, pg_tx_time_us(pg));
     PGresult *r = NULL;
@@ -505,16 +490,16 @@ static int do_register(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage 
     created = PQntuples(r) == 1;
     PQclear(r);
     if (!created) return REG_ECONFLICT; /* registered concurrently: retried, then found */
-    rv = subject_load(call, pg, id, NULL, NULL, is_inspector(call), &s);
+    rv = subject_load(call, pg, id, NULL, NULL, core_is_inspector(call), &s);
   }
   if (rv != 0) return rv;
-  if (is_inspector(call) && s.person && (rv = log_read(call, pg, &s, "")) != 0) return rv;
+  if (core_is_inspector(call) && s.person && (rv = log_read(call, pg, &s, "")) != 0) return rv;
   Registry__V1__RegisterSubjectResponse *out = arena_alloc(call->arena, sizeof(*out));
   if (!out) return REG_ENOMEM;
   registry__v1__register_subject_response__init(out);
   out->subject = s.msg;
   out->created = created;
-  if (is_inspector(call) && s.person) { /* the replay keeps the masked subject */
+  if (core_is_inspector(call) && s.person) { /* the replay keeps the masked subject */
     subject_rec masked;
     Registry__V1__RegisterSubjectResponse *copy = arena_alloc(call->arena, sizeof(*copy));
     if (!copy) return REG_ENOMEM;
@@ -532,7 +517,7 @@ int credit_rpc_register_subject(rpc_call *call, const ProtobufCMessage *m,
   Registry__V1__RegisterSubjectRequest *req = (Registry__V1__RegisterSubjectRequest *)m;
   credit_violation v;
   if (credit_rules_check_subject(req, &v) != 0) return bad(call, &v);
-  int k = (int)req->kind, ok = is_inspector(call) || has_role(call, ROLE(ADMIN));
+  int k = (int)req->kind, ok = core_is_inspector(call) || has_role(call, ROLE(ADMIN));
   if (has_role(call, ROLE(PLATFORM)) && (k == SK(SELLER_PERSON) || k == SK(SELLER_BUSINESS))) ok = 1;
   if (has_role(call, ROLE(APPRAISER)) && k == SK(APPRAISER_PERSON)) ok = 1;
   if (!ok)
@@ -554,18 +539,14 @@ typedef struct get_subject_arg {
 static int do_get_subject(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   get_subject_arg *x = arg;
   subject_rec s;
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   int rv = subject_load(call, pg, x->id, x->uscc, x->by_ref ? x->ref : NULL, insp, &s);
   if (rv == REG_ENOTFOUND)
     return rpc_fail(&call->status, RPC_NOT_FOUND, "no such subject");
   if (rv != 0) return rv;
   if (s.person && (x->by_ref || insp) && (rv = log_read(call, pg, &s, x->purpose)) != 0) return rv;
-  Registry__V1__GetSubjectResponse *out = arena_alloc(call->arena, sizeof(*out));
-  if (!out) return REG_ENOMEM;
-  registry__v1__get_subject_response__init(out);
-  out->subject = s.msg;
-  *resp = &out->base;
-  return 0;
+  return core_respond(call, &registry__v1__get_subject_response__descriptor, "subject", s.msg,
+                      resp);
 }
 
 int credit_rpc_get_subject(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -574,7 +555,7 @@ int credit_rpc_get_subject(rpc_call *call, const ProtobufCMessage *m, ProtobufCM
   char norm[19];
   switch (req->key_case) {
   case REGISTRY__V1__GET_SUBJECT_REQUEST__KEY_SUBJECT_ID:
-    if (check_id(call, req->subject_id, "subject_id") != 0) return -1;
+    if (core_check_id(call, req->subject_id, "subject_id") != 0) return -1;
     x.id = req->subject_id;
     break;
   case REGISTRY__V1__GET_SUBJECT_REQUEST__KEY_USCC:
@@ -588,7 +569,7 @@ int credit_rpc_get_subject(rpc_call *call, const ProtobufCMessage *m, ProtobufCM
       return rpc_fail_field(&call->status, "id_number", "id_number is not a valid resident ID number");
     if (access_log_purpose_check(req->purpose) != 0)
       return rpc_fail_field(&call->status, "purpose", "purpose is required when searching by an ID number");
-    int rv = party_person_ref(ring(call), norm, x.ref);
+    int rv = party_person_ref(core_ring(call), norm, x.ref);
     if (rv != 0) return core_fail_err(call, rv);
     x.by_ref = 1;
     break;
@@ -613,40 +594,36 @@ static int do_submit(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   const Registry__V1__SubmitRecordRequest *req = x->req;
   subject_rec s;
   int rv = subject_load(call, pg, req->subject_id, NULL, NULL, 0, &s);
-  if (rv == REG_ENOTFOUND) return not_found(call, "subject", req->subject_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "subject", req->subject_id);
   if (rv != 0) return rv;
   int ok = 0;
   if ((rv = may_submit(call, pg, &s, &ok)) != 0) return rv;
   if (!ok)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "the caller may not submit records about subject %s", req->subject_id);
-  if (given(req->supersedes_record_id)) {
+  if (core_given(req->supersedes_record_id)) {
     record_rec old;
     rv = record_load(pg, call->arena, req->supersedes_record_id, x->today, &old);
-    if (rv == REG_ENOTFOUND) return not_found(call, "record", req->supersedes_record_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "record", req->supersedes_record_id);
     if (rv != 0) return rv;
     if (strcmp(old.msg->subject_id, s.msg->id) != 0)
       return rpc_fail_field(&call->status, "supersedes_record_id",
                             "supersedes_record_id names a record of another subject");
-    if (!is_inspector(call) && strcmp(old.msg->source_organization_id, org(call)) != 0)
+    if (!core_is_inspector(call) && strcmp(old.msg->source_organization_id, core_org(call)) != 0)
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "only the record's source or an inspector may supersede it");
     if (old.facts.superseded)
-      return refuse(call, "RECORD_SUPERSEDED", "the record is already superseded");
+      return core_refuse(call, "RECORD_SUPERSEDED", "the record is already superseded");
   }
-  record_new n = {s.msg->id, org(call), (int)req->category, req->severity, x->occurred, x->ended,
+  record_new n = {s.msg->id, core_org(call), (int)req->category, req->severity, x->occurred, x->ended,
                   req->summary, req->evidence_sha256, req->n_evidence_sha256,
-                  given(req->supersedes_record_id) ? req->supersedes_record_id : NULL};
+                  core_given(req->supersedes_record_id) ? req->supersedes_record_id : NULL};
   record_rec rec;
   rv = record_insert(call, pg, &n, x->today, &rec);
-  if (rv == REG_EEXIST) return refuse(call, "RECORD_SUPERSEDED", "the record is already superseded");
+  if (rv == REG_EEXIST) return core_refuse(call, "RECORD_SUPERSEDED", "the record is already superseded");
   if (rv != 0) return rv;
-  Registry__V1__SubmitRecordResponse *out = arena_alloc(call->arena, sizeof(*out));
-  if (!out) return REG_ENOMEM;
-  registry__v1__submit_record_response__init(out);
-  out->record = rec.msg;
-  *resp = &out->base;
-  return 0;
+  return core_respond(call, &registry__v1__submit_record_response__descriptor, "record", rec.msg,
+                      resp);
 }
 
 int credit_rpc_submit_record(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -666,6 +643,28 @@ typedef struct profile_arg {
   int person;
   Registry__V1__GetCreditProfileResponse *resp;
 } profile_arg;
+
+/* The first row of dishonesty entries whose listed_on (column `col`) and
+ * removed_on ('' when not removed, column col + 1) put it in force on
+ * `today`: *row (-1: none) and its days (when asked for). REG_EIO for a date that does not
+ * parse on the way. */
+static int first_in_force(const PGresult *r, int col, clock_day today, int *row,
+                          clock_day *listed_on, clock_day *removed_on) {
+  *row = -1;
+  for (int i = 0; i < PQntuples(r); i++) {
+    clock_day listed = 0, removed = 0;
+    if (clock_day_parse(pg_val(r, i, col), &listed) != 0 ||
+        (*pg_val(r, i, col + 1) && clock_day_parse(pg_val(r, i, col + 1), &removed) != 0))
+      return REG_EIO;
+    if (credit_list_active(listed, removed, today)) {
+      *row = i;
+      if (listed_on) *listed_on = listed;
+      if (removed_on) *removed_on = removed;
+      return 0;
+    }
+  }
+  return 0;
+}
 
 /* Every record's facts and the list entries of a subject → the profile. */
 static int compute_profile(rpc_call *call, pg_conn *pg, const char *subject_id, clock_day today,
@@ -691,18 +690,11 @@ static int compute_profile(rpc_call *call, pg_conn *pg, const char *subject_id, 
                 "LEFT JOIN dishonesty_removals m ON m.entry_id = e.id WHERE e.subject_id = $1",
                 &p, &r);
   if (rv != 0) return rv;
-  int on_list = 0;
-  for (int i = 0; i < PQntuples(r) && !on_list; i++) {
-    clock_day listed = 0, removed = 0;
-    if (clock_day_parse(pg_val(r, i, 0), &listed) != 0 ||
-        (*pg_val(r, i, 1) && clock_day_parse(pg_val(r, i, 1), &removed) != 0)) {
-      rv = REG_EIO;
-      break;
-    }
-    on_list = credit_list_active(listed, removed, today);
-  }
+  int row = -1;
+  rv = first_in_force(r, 0, today, &row, NULL, NULL);
   PQclear(r);
   if (rv != 0) return rv;
+  int on_list = row >= 0;
   credit_grade g;
   credit_grade_compute(&grade_rule, f, n, on_list, today, &g);
   Registry__V1__GetCreditProfileResponse *o = arena_alloc(call->arena, sizeof(*o));
@@ -726,7 +718,7 @@ static int do_profile(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
   profile_arg *x = arg;
   subject_rec s;
   int rv = subject_load(call, pg, x->subject_id, NULL, NULL, 0, &s);
-  if (rv == REG_ENOTFOUND) return not_found(call, "subject", x->subject_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "subject", x->subject_id);
   if (rv != 0) return rv;
   x->person = s.person;
   if (s.person && access_log_purpose_check(x->purpose) != 0)
@@ -741,7 +733,7 @@ static int do_profile(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
 int credit_rpc_get_credit_profile(rpc_call *call, const ProtobufCMessage *m,
                                   ProtobufCMessage **resp) {
   const Registry__V1__GetCreditProfileRequest *req = (const void *)m;
-  if (check_id(call, req->subject_id, "subject_id") != 0) return -1;
+  if (core_check_id(call, req->subject_id, "subject_id") != 0) return -1;
   profile_arg x = {.subject_id = req->subject_id, .purpose = req->purpose,
                    .today = clock_today_cst()};
   cached c;
@@ -769,10 +761,10 @@ static int do_list_records(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   const Registry__V1__ListRecordsRequest *req = x->req;
   subject_rec s;
   int rv = subject_load(call, pg, req->subject_id, NULL, NULL, 0, &s);
-  if (rv == REG_ENOTFOUND) return not_found(call, "subject", req->subject_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "subject", req->subject_id);
   if (rv != 0) return rv;
-  int insp = is_inspector(call);
-  if (!insp && (!s.organization_id[0] || strcmp(s.organization_id, org(call)) != 0))
+  int insp = core_is_inspector(call);
+  if (!insp && (!s.organization_id[0] || strcmp(s.organization_id, core_org(call)) != 0))
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "records are read by inspectors and by the organization the subject is");
   if (s.person && access_log_purpose_check(req->purpose) != 0)
@@ -781,7 +773,7 @@ static int do_list_records(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   int64_t after_day = 0;
   const char *after_id = NULL;
   if (x->page.cursor[0] && page_cursor_parse(x->page.cursor, &after_day, &after_id) != 0)
-    return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+    return core_bad_page_token(call);
   char from[11], to[11], after[11];
   clock_day_format(x->from, from);
   clock_day_format(x->to, to);
@@ -792,7 +784,7 @@ static int do_list_records(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   pg_params_int(&p, req->category);
   pg_params_text(&p, x->from ? from : NULL);
   pg_params_text(&p, x->to ? to : NULL);
-  pg_params_text(&p, given(req->source_organization_id) ? req->source_organization_id : NULL);
+  pg_params_text(&p, core_given(req->source_organization_id) ? req->source_organization_id : NULL);
   pg_params_text(&p, after_id ? after : NULL);
   pg_params_text(&p, after_id);
   PGresult *r = NULL;
@@ -833,51 +825,31 @@ static int do_list_records(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   for (size_t i = 0; i < n; i++) list[i] = recs[i].msg;
   out->records = list;
   out->n_records = n;
-  if (more && n) {
-    char *cursor = page_cursor(call->arena, recs[n - 1].facts.occurred_on, recs[n - 1].msg->id);
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!cursor || !tok || page_next_token(call_app(call)->page_key, &x->page, cursor, tok) != 0)
-      return REG_ENOMEM;
-    out->next_page_token = tok;
-  }
+  if (more && n &&
+      (rv = core_next_page_token(call, &x->page, recs[n - 1].facts.occurred_on, recs[n - 1].msg->id,
+                                 &out->next_page_token)) != 0)
+    return rv;
   *resp = &out->base;
   return 0;
 }
 
-static int parse_day(rpc_call *call, const char *s, const char *field, clock_day *out) {
-  *out = 0;
-  if (!given(s)) return 0;
-  if (clock_day_parse(s, out) != 0)
-    return rpc_fail_field(&call->status, field, "%s must be a date YYYY-MM-DD", field);
-  return 0;
-}
 
-static int page_or_fail(rpc_call *call, int32_t size, const char *token, const char *const *f,
-                        size_t n, page_req *out) {
-  int rv = page_begin(call_app(call)->page_key, size, token, f, n, out);
-  if (rv == REG_ERANGE)
-    return rpc_fail_field(&call->status, "page_size", "page_size must not be negative");
-  if (rv == REG_EPERM)
-    return rpc_fail_field(&call->status, "page_token", "page_token was issued for other filters");
-  if (rv != 0) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
-  return 0;
-}
 
 int credit_rpc_list_records(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__ListRecordsRequest *req = (const void *)m;
   list_records_arg x = {.req = req, .today = clock_today_cst()};
-  if (check_id(call, req->subject_id, "subject_id") != 0) return -1;
-  if (parse_day(call, req->from_on, "from_on", &x.from) ||
-      parse_day(call, req->to_on, "to_on", &x.to))
+  if (core_check_id(call, req->subject_id, "subject_id") != 0) return -1;
+  if (core_parse_day(call, req->from_on, "from_on", &x.from) ||
+      core_parse_day(call, req->to_on, "to_on", &x.to))
     return -1;
-  if (given(req->source_organization_id) && strlen(req->source_organization_id) >= IDS_MAX)
+  if (core_given(req->source_organization_id) && strlen(req->source_organization_id) >= IDS_MAX)
     return rpc_fail_field(&call->status, "source_organization_id", "source_organization_id is too long");
   char cat[12];
   snprintf(cat, sizeof(cat), "%d", (int)req->category);
-  const char *f[] = {call->method->path, req->subject_id, cat, given(req->from_on) ? req->from_on : "",
-                     given(req->to_on) ? req->to_on : "",
-                     given(req->source_organization_id) ? req->source_organization_id : ""};
-  if (page_or_fail(call, req->page_size, req->page_token, f, 6, &x.page) != 0) return -1;
+  const char *f[] = {call->method->path, req->subject_id, cat, core_given(req->from_on) ? req->from_on : "",
+                     core_given(req->to_on) ? req->to_on : "",
+                     core_given(req->source_organization_id) ? req->source_organization_id : ""};
+  if (core_page_begin(call, req->page_size, req->page_token, f, 6, &x.page) != 0) return -1;
   return read_run(call, do_list_records, &x, resp);
 }
 
@@ -891,14 +863,14 @@ typedef struct access_arg {
 static int do_access_log(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   access_arg *x = arg;
   const Registry__V1__ListAccessLogRequest *req = x->req;
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   subject_rec s;
-  int by_subject = given(req->subject_id), rv;
+  int by_subject = core_given(req->subject_id), rv;
   if (by_subject) {
     rv = subject_load(call, pg, req->subject_id, NULL, NULL, 0, &s);
-    if (rv == REG_ENOTFOUND) return not_found(call, "subject", req->subject_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "subject", req->subject_id);
     if (rv != 0) return rv;
-    if (!insp && (!s.organization_id[0] || strcmp(s.organization_id, org(call)) != 0))
+    if (!insp && (!s.organization_id[0] || strcmp(s.organization_id, core_org(call)) != 0))
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "the access log of a subject is read by inspectors and by the organization "
                       "the subject is");
@@ -906,7 +878,7 @@ static int do_access_log(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   int64_t after = 0;
   const char *after_id = NULL;
   if (x->page.cursor[0] && page_cursor_parse(x->page.cursor, &after, &after_id) != 0)
-    return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+    return core_bad_page_token(call);
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, by_subject ? s.msg->id : NULL);
@@ -953,12 +925,8 @@ static int do_access_log(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   registry__v1__list_access_log_response__init(out);
   out->entries = es;
   out->n_entries = n;
-  if (rows > n && n) {
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!cursor || !tok || page_next_token(call_app(call)->page_key, &x->page, cursor, tok) != 0)
-      return REG_ENOMEM;
-    out->next_page_token = tok;
-  }
+  if (rows > n && n && (rv = core_page_token(call, &x->page, cursor, &out->next_page_token)) != 0)
+    return rv;
   *resp = &out->base;
   return 0;
 }
@@ -967,19 +935,19 @@ int credit_rpc_list_access_log(rpc_call *call, const ProtobufCMessage *m,
                                ProtobufCMessage **resp) {
   const Registry__V1__ListAccessLogRequest *req = (const void *)m;
   access_arg x = {.req = req};
-  if (given(req->subject_id) == given(req->inspector_organization_id))
+  if (core_given(req->subject_id) == core_given(req->inspector_organization_id))
     return rpc_fail_field(&call->status, "subject_id",
                           "give one of subject_id and inspector_organization_id");
-  if (given(req->subject_id) && check_id(call, req->subject_id, "subject_id") != 0) return -1;
-  if (given(req->inspector_organization_id)) {
-    if (check_id(call, req->inspector_organization_id, "inspector_organization_id") != 0) return -1;
-    if (!is_inspector(call))
+  if (core_given(req->subject_id) && core_check_id(call, req->subject_id, "subject_id") != 0) return -1;
+  if (core_given(req->inspector_organization_id)) {
+    if (core_check_id(call, req->inspector_organization_id, "inspector_organization_id") != 0) return -1;
+    if (!core_is_inspector(call))
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "what an organization read is listed for inspectors");
   }
-  const char *f[] = {call->method->path, given(req->subject_id) ? req->subject_id : "",
-                     given(req->inspector_organization_id) ? req->inspector_organization_id : ""};
-  if (page_or_fail(call, req->page_size, req->page_token, f, 3, &x.page) != 0) return -1;
+  const char *f[] = {call->method->path, core_given(req->subject_id) ? req->subject_id : "",
+                     core_given(req->inspector_organization_id) ? req->inspector_organization_id : ""};
+  if (core_page_begin(call, req->page_size, req->page_token, f, 3, &x.page) != 0) return -1;
   return read_run(call, do_access_log, &x, resp);
 }
 
@@ -1064,11 +1032,11 @@ static int do_file(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   const Registry__V1__FileDisputeRequest *req = x->req;
   record_rec rec;
   int rv = record_load(pg, call->arena, req->record_id, x->today, &rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "record", req->record_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "record", req->record_id);
   if (rv != 0) return rv;
   subject_rec s;
   if ((rv = subject_load(call, pg, rec.msg->subject_id, NULL, NULL, 0, &s)) != 0) return rv;
-  int ok = s.organization_id[0] && strcmp(s.organization_id, org(call)) == 0;
+  int ok = s.organization_id[0] && strcmp(s.organization_id, core_org(call)) == 0;
   if (!ok && has_role(call, ROLE(PLATFORM)) && (rv = may_submit(call, pg, &s, &ok)) != 0) return rv;
   if (!ok)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
@@ -1078,8 +1046,8 @@ static int do_file(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
       (rv = record_load(pg, call->arena, req->record_id, x->today, &rec)) != 0)
     return rv;
   if (rec.facts.superseded || rec.facts.withdrawn)
-    return refuse(call, "RECORD_NOT_DISPUTABLE", "a superseded or withdrawn record cannot be disputed");
-  if (rec.facts.open_dispute) return refuse(call, "DISPUTE_OPEN", "the record has an open dispute");
+    return core_refuse(call, "RECORD_NOT_DISPUTABLE", "a superseded or withdrawn record cannot be disputed");
+  if (rec.facts.open_dispute) return core_refuse(call, "DISPUTE_OPEN", "the record has an open dispute");
   char id[IDS_MAX], ev[IDS_MAX], day[11];
   ids_new("dsp", id, sizeof(id));
   clock_day_format(x->today, day);
@@ -1088,7 +1056,7 @@ static int do_file(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   d.id = id;
   d.record_id = req->record_id;
   d.subject_id = s.msg->id;
-  d.filed_by = (char *)org(call);
+  d.filed_by = (char *)core_org(call);
   d.reason = req->reason;
   d.filed_on = day;
   if ((rv = emit(call, pg, EV(DISPUTE_FILED), s.msg->id, &d.base, ev)) != 0) return rv;
@@ -1097,7 +1065,7 @@ static int do_file(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   pg_params_text(&p, id);
   pg_params_text(&p, req->record_id);
   pg_params_text(&p, s.msg->id);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_text(&p, req->reason);
   pg_params_text(&p, day);
   pg_params_text(&p, ev);
@@ -1109,18 +1077,14 @@ static int do_file(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   dispute_rec out;
   if (rv != 0 || (rv = dispute_load(call, pg, id, x->today, &out)) != 0) return rv;
   snprintf(x->subject_id, sizeof(x->subject_id), "%s", s.msg->id);
-  Registry__V1__FileDisputeResponse *o = arena_alloc(call->arena, sizeof(*o));
-  if (!o) return REG_ENOMEM;
-  registry__v1__file_dispute_response__init(o);
-  o->dispute = out.msg;
-  *resp = &o->base;
-  return 0;
+  return core_respond(call, &registry__v1__file_dispute_response__descriptor, "dispute", out.msg,
+                      resp);
 }
 
 int credit_rpc_file_dispute(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   Registry__V1__FileDisputeRequest *req = (Registry__V1__FileDisputeRequest *)m;
   dispute_arg x = {.req = req, .today = clock_today_cst()};
-  if (check_id(call, req->record_id, "record_id") != 0 || check_text(call, req->reason, "reason", 1))
+  if (core_check_id(call, req->record_id, "record_id") != 0 || check_text(call, req->reason, "reason", 1))
     return -1;
   int rv = write_run(call, m, &registry__v1__file_dispute_response__descriptor, do_file, &x, resp);
   if (rv == 0) cache_bump(call, x.subject_id);
@@ -1134,29 +1098,29 @@ static int do_resolve(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
   const Registry__V1__ResolveDisputeRequest *req = x->req;
   dispute_rec d;
   int rv = dispute_load(call, pg, req->dispute_id, x->today, &d);
-  if (rv == REG_ENOTFOUND) return not_found(call, "dispute", req->dispute_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "dispute", req->dispute_id);
   if (rv != 0) return rv;
-  if (!is_inspector(call) && strcmp(d.source, org(call)) != 0)
+  if (!core_is_inspector(call) && strcmp(d.source, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "disputes are resolved by inspectors and by the record's source");
   if ((rv = lock_subject(pg, d.msg->subject_id)) != 0 ||
       (rv = dispute_load(call, pg, req->dispute_id, x->today, &d)) != 0)
     return rv;
-  if (d.msg->outcome) return refuse(call, "DISPUTE_RESOLVED", "the dispute is already resolved");
+  if (d.msg->outcome) return core_refuse(call, "DISPUTE_RESOLVED", "the dispute is already resolved");
   record_rec corr;
   memset(&corr, 0, sizeof(corr));
   if (req->outcome == OUT(CORRECTED)) {
     record_rec old;
     if ((rv = record_load(pg, call->arena, d.msg->record_id, x->today, &old)) != 0) return rv;
     if (old.facts.superseded)
-      return refuse(call, "RECORD_SUPERSEDED", "the disputed record is already superseded");
+      return core_refuse(call, "RECORD_SUPERSEDED", "the disputed record is already superseded");
     const Registry__V1__RecordCorrection *c = req->correction;
     record_new n = {d.msg->subject_id, old.msg->source_organization_id, (int)c->category,
                     c->severity, x->occurred, x->ended, c->summary, c->evidence_sha256,
                     c->n_evidence_sha256, d.msg->record_id};
     rv = record_insert(call, pg, &n, x->today, &corr);
     if (rv == REG_EEXIST)
-      return refuse(call, "RECORD_SUPERSEDED", "the disputed record is already superseded");
+      return core_refuse(call, "RECORD_SUPERSEDED", "the disputed record is already superseded");
     if (rv != 0) return rv;
   }
   char ev[IDS_MAX];
@@ -1164,7 +1128,7 @@ static int do_resolve(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
   now.outcome = req->outcome;
   now.note = req->note ? req->note : (char *)"";
   now.correction_record_id = corr.msg ? corr.msg->id : (char *)"";
-  now.resolved_by = (char *)org(call);
+  now.resolved_by = (char *)core_org(call);
   now.overdue = 0;
   now.resolved_at = NULL;
   if ((rv = emit(call, pg, EV(DISPUTE_RESOLVED), d.msg->subject_id, &now.base, ev)) != 0) return rv;
@@ -1174,7 +1138,7 @@ static int do_resolve(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
   pg_params_int(&p, req->outcome);
   pg_params_text(&p, now.note);
   pg_params_text(&p, corr.msg ? corr.msg->id : NULL);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_text(&p, ev);
   pg_params_int(&p, pg_tx_time_us(pg));
   rv = pg_query(pg,
@@ -1197,7 +1161,7 @@ int credit_rpc_resolve_dispute(rpc_call *call, const ProtobufCMessage *m,
                                ProtobufCMessage **resp) {
   Registry__V1__ResolveDisputeRequest *req = (Registry__V1__ResolveDisputeRequest *)m;
   dispute_arg x = {.req = req, .today = clock_today_cst()};
-  if (check_id(call, req->dispute_id, "dispute_id") != 0 || check_text(call, req->note, "note", 0))
+  if (core_check_id(call, req->dispute_id, "dispute_id") != 0 || check_text(call, req->note, "note", 0))
     return -1;
   if (req->outcome < OUT(UPHELD) || req->outcome > OUT(WITHDRAWN))
     return rpc_fail_field(&call->status, "outcome", "outcome must be UPHELD, CORRECTED or WITHDRAWN");
@@ -1225,14 +1189,14 @@ static int do_list_disputes(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   int64_t after_day = 0;
   const char *after_id = NULL;
   if (x->page.cursor[0] && page_cursor_parse(x->page.cursor, &after_day, &after_id) != 0)
-    return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+    return core_bad_page_token(call);
   char after[11], due_before[11];
   clock_day_format((clock_day)after_day, after);
   /* overdue: open and today > filed_on + days, i.e. filed_on < today - days */
   clock_day_format(x->today - call_app(call)->cfg.credit_dispute_days, due_before);
   pg_params p;
   pg_params_init(&p);
-  pg_params_text(&p, is_inspector(call) ? NULL : org(call));
+  pg_params_text(&p, core_is_inspector(call) ? NULL : core_org(call));
   pg_params_bool(&p, x->overdue_only);
   pg_params_text(&p, due_before);
   pg_params_text(&p, after_id ? after : NULL);
@@ -1261,13 +1225,10 @@ static int do_list_disputes(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   for (size_t i = 0; i < n; i++) list[i] = ds[i].msg;
   out->disputes = list;
   out->n_disputes = n;
-  if (rows > n && n) {
-    char *cursor = page_cursor(call->arena, ds[n - 1].filed_on, ds[n - 1].msg->id);
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!cursor || !tok || page_next_token(call_app(call)->page_key, &x->page, cursor, tok) != 0)
-      return REG_ENOMEM;
-    out->next_page_token = tok;
-  }
+  if (rows > n && n &&
+      (rv = core_next_page_token(call, &x->page, ds[n - 1].filed_on, ds[n - 1].msg->id,
+                                 &out->next_page_token)) != 0)
+    return rv;
   *resp = &out->base;
   return 0;
 }
@@ -1276,7 +1237,7 @@ int credit_rpc_list_disputes(rpc_call *call, const ProtobufCMessage *m, Protobuf
   const Registry__V1__ListDisputesRequest *req = (const void *)m;
   list_disputes_arg x = {.overdue_only = req->overdue_only, .today = clock_today_cst()};
   const char *f[] = {call->method->path, req->overdue_only ? "1" : "0"};
-  if (page_or_fail(call, req->page_size, req->page_token, f, 2, &x.page) != 0) return -1;
+  if (core_page_begin(call, req->page_size, req->page_token, f, 2, &x.page) != 0) return -1;
   return read_run(call, do_list_disputes, &x, resp);
 }
 
@@ -1287,6 +1248,28 @@ typedef struct entry_rec {
   clock_day listed_on, removed_on;
   Registry__V1__DishonestyEntry *msg;
 } entry_rec;
+
+/* Row i of entry_active's query as a DishonestyEntry in force (NULL: out
+ * of memory). */
+static Registry__V1__DishonestyEntry *entry_msg(arena *a, const PGresult *r, int i,
+                                               const char *subject_id, clock_day listed_on) {
+  Registry__V1__DishonestyEntry *m = arena_alloc(a, sizeof(*m));
+  if (!m) return NULL;
+  registry__v1__dishonesty_entry__init(m);
+  m->subject_id = arena_strdup(a, subject_id);
+  m->reason = arena_strdup(a, pg_val(r, i, 3));
+  m->decision_ref = arena_strdup(a, pg_val(r, i, 4));
+  m->listed_on = arena_strdup(a, pg_val(r, i, 1));
+  m->ends_on = day_str(a, credit_list_ends_on(listed_on));
+  m->removed_on = arena_strdup(a, pg_val(r, i, 2));
+  m->removed_reason = arena_strdup(a, pg_val(r, i, 6));
+  m->listed_by = arena_strdup(a, pg_val(r, i, 5));
+  m->active = 1;
+  if (!m->subject_id || !m->reason || !m->decision_ref || !m->listed_on || !m->ends_on ||
+      !m->removed_on || !m->removed_reason || !m->listed_by)
+    return NULL;
+  return m;
+}
 
 /* The subject's entry in force on today (REG_ENOTFOUND: none). */
 static int entry_active(rpc_call *call, pg_conn *pg, const char *subject_id, clock_day today,
@@ -1302,43 +1285,27 @@ static int entry_active(rpc_call *call, pg_conn *pg, const char *subject_id, clo
                     "ORDER BY e.listed_on DESC, e.id DESC",
                     &p, &r);
   if (rv != 0) return rv;
-  rv = REG_ENOTFOUND;
-  for (int i = 0; i < PQntuples(r); i++) {
-    entry_rec e = {.id = pg_int(r, i, 0)};
-    if (clock_day_parse(pg_val(r, i, 1), &e.listed_on) != 0 ||
-        (*pg_val(r, i, 2) && clock_day_parse(pg_val(r, i, 2), &e.removed_on) != 0)) {
-      rv = REG_EIO;
-      break;
-    }
-    if (!credit_list_active(e.listed_on, e.removed_on, today)) continue;
-    arena *a = call->arena;
-    Registry__V1__DishonestyEntry *m = arena_alloc(a, sizeof(*m));
-    if (!m) {
-      rv = REG_ENOMEM;
-      break;
-    }
-    registry__v1__dishonesty_entry__init(m);
-    m->subject_id = arena_strdup(a, subject_id);
-    m->reason = arena_strdup(a, pg_val(r, i, 3));
-    m->decision_ref = arena_strdup(a, pg_val(r, i, 4));
-    m->listed_on = arena_strdup(a, pg_val(r, i, 1));
-    m->ends_on = day_str(a, credit_list_ends_on(e.listed_on));
-    m->removed_on = arena_strdup(a, pg_val(r, i, 2));
-    m->removed_reason = arena_strdup(a, pg_val(r, i, 6));
-    m->listed_by = arena_strdup(a, pg_val(r, i, 5));
-    m->active = 1;
-    if (!m->subject_id || !m->reason || !m->decision_ref || !m->listed_on || !m->ends_on ||
-        !m->removed_on || !m->removed_reason || !m->listed_by) {
-      rv = REG_ENOMEM;
-      break;
-    }
-    e.msg = m;
-    *out = e;
-    rv = 0;
-    break;
+  int i = -1;
+  entry_rec e = {0};
+  rv = first_in_force(r, 1, today, &i, &e.listed_on, &e.removed_on);
+  if (rv == 0 && i < 0) rv = REG_ENOTFOUND;
+  if (rv == 0) {
+    e.id = pg_int(r, i, 0);
+    if (!(e.msg = entry_msg(call->arena, r, i, subject_id, e.listed_on))) rv = REG_ENOMEM;
+    else *out = e;
   }
   PQclear(r);
   return rv;
+}
+
+/* The subject (NOT_FOUND when unknown), locked, and its entry in force:
+ * entry_active's answer. */
+static int locked_entry(rpc_call *call, pg_conn *pg, const char *subject_id, clock_day today,
+                        subject_rec *s, entry_rec *e) {
+  int rv = subject_load(call, pg, subject_id, NULL, NULL, 0, s);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "subject", subject_id);
+  if (rv != 0 || (rv = lock_subject(pg, s->msg->id)) != 0) return rv;
+  return entry_active(call, pg, s->msg->id, today, e);
 }
 
 typedef struct list_arg {
@@ -1352,12 +1319,9 @@ static int do_place(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   list_arg *x = arg;
   const Registry__V1__PlaceOnDishonestyListRequest *req = x->req;
   subject_rec s;
-  int rv = subject_load(call, pg, req->subject_id, NULL, NULL, 0, &s);
-  if (rv == REG_ENOTFOUND) return not_found(call, "subject", req->subject_id);
-  if (rv != 0 || (rv = lock_subject(pg, s.msg->id)) != 0) return rv;
   entry_rec e;
-  rv = entry_active(call, pg, s.msg->id, x->today, &e);
-  if (rv == 0) return refuse(call, "ALREADY_ON_LIST", "the subject is on the dishonesty list");
+  int rv = locked_entry(call, pg, req->subject_id, x->today, &s, &e);
+  if (rv == 0) return core_refuse(call, "ALREADY_ON_LIST", "the subject is on the dishonesty list");
   if (rv != REG_ENOTFOUND) return rv;
   if (credit_list_ends_on(x->listed_on) <= x->today)
     return rpc_fail_field(&call->status, "listed_on",
@@ -1370,7 +1334,7 @@ static int do_place(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   rec.reason = req->reason;
   rec.decision_ref = req->decision_ref;
   rec.listed_on = day;
-  rec.listed_by = (char *)org(call);
+  rec.listed_by = (char *)core_org(call);
   rec.active = 1;
   if ((rv = emit(call, pg, EV(DISHONESTY_LISTED), s.msg->id, &rec.base, ev)) != 0) return rv;
   pg_params p;
@@ -1379,7 +1343,7 @@ static int do_place(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   pg_params_text(&p, req->reason);
   pg_params_text(&p, req->decision_ref);
   pg_params_text(&p, day);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_text(&p, ev);
   pg_params_int(&p, pg_tx_time_us(pg));
   rv = pg_query(pg,
@@ -1387,12 +1351,8 @@ static int do_place(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
                 "listed_by, event_id, listed_at) VALUES ($1, $2, $3, $4::date, $5, $6, " PG_TS(7) ")",
                 &p, NULL);
   if (rv != 0 || (rv = entry_active(call, pg, s.msg->id, x->today, &e)) != 0) return rv;
-  Registry__V1__PlaceOnDishonestyListResponse *o = arena_alloc(call->arena, sizeof(*o));
-  if (!o) return REG_ENOMEM;
-  registry__v1__place_on_dishonesty_list_response__init(o);
-  o->entry = e.msg;
-  *resp = &o->base;
-  return 0;
+  return core_respond(call, &registry__v1__place_on_dishonesty_list_response__descriptor, "entry",
+                      e.msg, resp);
 }
 
 int credit_rpc_place_on_dishonesty_list(rpc_call *call, const ProtobufCMessage *m,
@@ -1413,12 +1373,10 @@ static int do_remove(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   list_arg *x = arg;
   const Registry__V1__RemoveFromDishonestyListRequest *req = x->req;
   subject_rec s;
-  int rv = subject_load(call, pg, req->subject_id, NULL, NULL, 0, &s);
-  if (rv == REG_ENOTFOUND) return not_found(call, "subject", req->subject_id);
-  if (rv != 0 || (rv = lock_subject(pg, s.msg->id)) != 0) return rv;
   entry_rec e;
-  rv = entry_active(call, pg, s.msg->id, x->today, &e);
-  if (rv == REG_ENOTFOUND) return refuse(call, "NOT_ON_LIST", "the subject is not on the dishonesty list");
+  int rv = locked_entry(call, pg, req->subject_id, x->today, &s, &e);
+  if (rv == REG_ENOTFOUND)
+    return core_refuse(call, "NOT_ON_LIST", "the subject is not on the dishonesty list");
   if (rv != 0) return rv;
   clock_day from = credit_list_removable_on(e.listed_on);
   if (x->today < from) {
@@ -1441,7 +1399,7 @@ static int do_remove(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   pg_params_int(&p, e.id);
   pg_params_text(&p, day);
   pg_params_text(&p, req->reason);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_text(&p, ev);
   pg_params_int(&p, pg_tx_time_us(pg));
   if ((rv = pg_query(pg,
@@ -1469,7 +1427,7 @@ int credit_rpc_remove_from_dishonesty_list(rpc_call *call, const ProtobufCMessag
   Registry__V1__RemoveFromDishonestyListRequest *req =
       (Registry__V1__RemoveFromDishonestyListRequest *)m;
   list_arg x = {.req = req, .today = clock_today_cst()};
-  if (check_id(call, req->subject_id, "subject_id") != 0 || check_text(call, req->reason, "reason", 1))
+  if (core_check_id(call, req->subject_id, "subject_id") != 0 || check_text(call, req->reason, "reason", 1))
     return -1;
   int rv = write_run(call, m, &registry__v1__remove_from_dishonesty_list_response__descriptor,
                      do_remove, &x, resp);
@@ -1503,16 +1461,8 @@ int credit_seller_listed(pg_conn *pg, int seller_kind, const uint8_t *ref, size_
                     "OR ($2::text IS NOT NULL AND s.uscc = $2)",
                     &p, &r);
   if (rv != 0) return rv;
-  int listed = 0;
-  for (int i = 0; i < PQntuples(r) && !listed; i++) {
-    clock_day l = 0, rm = 0;
-    if (clock_day_parse(pg_val(r, i, 0), &l) != 0 ||
-        (*pg_val(r, i, 1) && clock_day_parse(pg_val(r, i, 1), &rm) != 0)) {
-      rv = REG_EIO;
-      break;
-    }
-    listed = credit_list_active(l, rm, today);
-  }
+  int row = -1;
+  rv = first_in_force(r, 0, today, &row, NULL, NULL);
   PQclear(r);
-  return rv ? rv : listed;
+  return rv ? rv : row >= 0;
 }

@@ -30,6 +30,7 @@
 #include "services/core/page.h"
 #include "services/core/party.h"
 #include "services/core/pbtime.h"
+#include "services/core/rpcutil.h"
 #include "services/core/write.h"
 #include "services/invoice/invoice.h"
 #include "services/invoice/invoice_rpc.h"
@@ -72,18 +73,11 @@ void invoice_shutdown(void) {
   rates = NULL;
 }
 
-static const pii_keyring *ring(const rpc_call *call) { return call_app(call)->pii; }
-static const char *org(const rpc_call *call) { return call->caller.org_id; }
-static int given(const char *s) { return s && *s; }
-static int is_inspector(const rpc_call *call) { return (call->caller.roles >> ROLE(INSPECTOR)) & 1u; }
 
 static int bad(rpc_call *call, const invoice_violation *v) {
   return rpc_fail_field(&call->status, v->field, "%s %s", v->field, v->message);
 }
 
-static int not_found(rpc_call *call, const char *what, const char *id) {
-  return rpc_fail(&call->status, RPC_NOT_FOUND, "%s %s not found", what, id);
-}
 
 static void meta_i64(rpc_call *call, const char *key, int64_t v) {
   char s[24];
@@ -91,18 +85,12 @@ static void meta_i64(rpc_call *call, const char *key, int64_t v) {
   rpc_status_add_meta(&call->status, key, s);
 }
 
-static int check_id(rpc_call *call, const char *s, const char *field) {
-  if (!given(s)) return rpc_fail_field(&call->status, field, "%s is required", field);
-  if (strlen(s) >= IDS_MAX)
-    return rpc_fail_field(&call->status, field, "%s is not a registry id (too long)", field);
-  return 0;
-}
 
 /* A person's ID number to search by (normalized into out), and its
  * purpose when required. */
 static int check_person_search(rpc_call *call, const char *id_number, const char *field,
                                const char *purpose, char out[19]) {
-  if (!given(id_number)) return rpc_fail_field(&call->status, field, "%s is required", field);
+  if (!core_given(id_number)) return rpc_fail_field(&call->status, field, "%s is required", field);
   if (ident_resident_id_check(id_number, out) != 0)
     return rpc_fail_field(&call->status, field, "%s is not a valid resident ID number", field);
   if (access_log_purpose_check(purpose) != 0)
@@ -276,7 +264,7 @@ static int add_seller_month(pg_conn *pg, const uint8_t ref[32], clock_day day, i
 static int next_number(rpc_call *call, pg_conn *pg, clock_day day, char out[21]) {
   pg_params p;
   pg_params_init(&p);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   PGresult *r = NULL;
   int rv = pg_query(pg, "SELECT issuer_no FROM invoice_issuers WHERE issuer_id = $1", &p, &r);
   if (rv != 0) return rv;
@@ -288,7 +276,7 @@ static int next_number(rpc_call *call, pg_conn *pg, clock_day day, char out[21])
     pg_params_int(&p, LOCK_ISSUER_NO);
     if ((rv = pg_query(pg, "SELECT pg_advisory_xact_lock($1::int4, 0)", &p, NULL)) != 0) return rv;
     pg_params_init(&p);
-    pg_params_text(&p, org(call));
+    pg_params_text(&p, core_org(call));
     rv = pg_query(pg,
                   "INSERT INTO invoice_issuers (issuer_id, issuer_no) "
                   "SELECT $1, coalesce(max(issuer_no), 0) + 1 FROM invoice_issuers "
@@ -303,7 +291,7 @@ static int next_number(rpc_call *call, pg_conn *pg, clock_day day, char out[21])
   int y, mo, d;
   clock_day_to_ymd(day, &y, &mo, &d);
   pg_params_init(&p);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_int(&p, y);
   rv = pg_query(pg,
                 "INSERT INTO invoice_counters (issuer_id, year, last_seq) VALUES ($1, $2, 1) "
@@ -369,7 +357,7 @@ static int insert_lines(arena *a, pg_conn *pg, const inv_new *x) {
     qty[i] = l->quantity_milli;
     amt[i] = l->amount_fen;
     /* a VIN is 17 letters and digits (checked): no quoting needed */
-    off += (size_t)sprintf(vins + off, "%s%s", i ? "," : "", given(l->vin) ? l->vin : "NULL");
+    off += (size_t)sprintf(vins + off, "%s%s", i ? "," : "", core_given(l->vin) ? l->vin : "NULL");
   }
   vins[off++] = '}';
   vins[off] = 0;
@@ -400,7 +388,7 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
    * response carries the seller in clear: its access-log row. */
   int rv = add_seller_month(pg, x->seller_ref, x->issued_on, x->amount);
   if (rv == 0)
-    rv = access_log_write(pg, org(call), call->method->path, x->seller_ref, NULL, "");
+    rv = access_log_write(pg, core_org(call), call->method->path, x->seller_ref, NULL, "");
   if (rv == 0) rv = next_number(call, pg, x->issued_on, number);
   if (rv != 0) return rv;
   int64_t at = pg_tx_time_us(pg);
@@ -415,7 +403,7 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
   b.invoice_number = number;
   b.registry_id = call_app(call)->cfg.registry_id;
   b.kind = x->kind;
-  b.issuer_organization_id = (char *)org(call);
+  b.issuer_organization_id = (char *)core_org(call);
   b.seller_name_masked = mask_name(a, x->seller->name);
   b.seller_id_number_masked = mask_id_number(a, x->seller->id_number);
   b.seller_ref = (ProtobufCBinaryData){32, ref};
@@ -442,14 +430,14 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
     return rv;
   event_refs refs = {.invoice_id = x->id};
   if ((rv = events_append(pg, x->kind == KIND(RED) ? EV(RED_INVOICE_ISSUED) : EV(INVOICE_ISSUED),
-                          org(call), &refs, body, len, ev)) != 0)
+                          core_org(call), &refs, body, len, ev)) != 0)
     return rv;
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, x->id);
   pg_params_text(&p, number);
   pg_params_int(&p, x->kind);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_bytea(&p, x->seller_ref, 32);
   pg_params_bytea(&p, x->seller_enc, x->seller_enc_len);
   pg_params_text(&p, day);
@@ -477,24 +465,24 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
   return rv;
 }
 
-/* The response: the invoice as stored, the seller in clear for its issuer
- * (access-logged by store_invoice), and the masked copy a replay returns. */
-static int respond(rpc_call *call, pg_conn *pg, const char *id, Registry__V1__Invoice **inv,
-                   ProtobufCMessage **stored, const ProtobufCMessageDescriptor *d) {
+/* Taxes the invoice at its rates, stores it (store_invoice) and answers
+ * with a response of type `d`: the invoice as stored, the seller in clear
+ * for its issuer (access-logged by store_invoice), and for a replay the
+ * same type with the seller masked. */
+static int issue_and_respond(rpc_call *call, pg_conn *pg, inv_new *x,
+                             const ProtobufCMessageDescriptor *d, ProtobufCMessage **resp,
+                             ProtobufCMessage **stored) {
+  x->vat = invoice_tax(x->amount, x->vat_bp);
+  x->income = invoice_tax(x->amount, x->income_bp);
+  char number[21];
   inv_rec rec;
-  int rv = inv_load(ring(call), pg, call->arena, id, 1, &rec);
+  int rv = store_invoice(call, pg, x, number);
+  if (rv == 0) rv = inv_load(core_ring(call), pg, call->arena, x->id, 1, &rec);
   if (rv != 0) return rv;
-  *inv = rec.msg;
-  /* the stored response: same message type, its `invoice` masked */
-  ProtobufCMessage *resp = arena_alloc(call->arena, d->sizeof_message);
   Registry__V1__Invoice *masked = NULL;
-  if (!resp || !masked_copy(call->arena, rec.msg, &masked)) return REG_ENOMEM;
-  protobuf_c_message_init(d, resp);
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "invoice");
-  if (!f) return REG_EINVAL;
-  *(Registry__V1__Invoice **)(void *)((char *)resp + f->offset) = masked;
-  *stored = resp;
-  return 0;
+  if (!masked_copy(call->arena, rec.msg, &masked)) return REG_ENOMEM;
+  if ((rv = core_respond(call, d, "invoice", rec.msg, resp)) != 0) return rv;
+  return core_respond(call, d, "invoice", masked, stored);
 }
 
 /* ---- IssueReverseInvoice ---- */
@@ -520,7 +508,7 @@ static int line_vehicle(rpc_call *call, pg_conn *pg, size_t i, const char *vin, 
     registry__v1__register_item_request__init(&r);
     r.item_case = REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_VEHICLE;
     r.vehicle = &v;
-    rv = items_register(pg, org(call), &r, item, NULL, NULL);
+    rv = items_register(pg, core_org(call), &r, item, NULL, NULL);
   }
   if (rv != 0) return rv;
   char field[32];
@@ -555,10 +543,10 @@ static int scrap_vehicle(rpc_call *call, pg_conn *pg, items_row *item, const cha
                          const char *certificate_no) {
   char ev[IDS_MAX];
   int rv = items_set_status(pg, item, IS(SCRAPPED));
-  if (rv == 0) rv = items_event(pg, ring(call), call->arena, EV(ITEM_SCRAPPED), org(call), item->id, ev);
+  if (rv == 0) rv = items_event(pg, core_ring(call), call->arena, EV(ITEM_SCRAPPED), core_org(call), item->id, ev);
   if (rv != 0) return rv;
   items_history h = {.kind = HK(SCRAPPED),
-                     .organization_id = org(call),
+                     .organization_id = core_org(call),
                      .invoice_id = invoice_id,
                      .detail = certificate_no,
                      .event_id = ev};
@@ -580,7 +568,7 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   char id[IDS_MAX];
   ids_new("inv", id, sizeof(id));
   party_sealed seller;
-  if ((rv = party_seal_person(ring(call), call->arena, req->seller, "invoices", "seller", id,
+  if ((rv = party_seal_person(core_ring(call), call->arena, req->seller, "invoices", "seller", id,
                               &seller)) != 0)
     return rv;
   if ((rv = lock_seller(pg, seller.ref)) != 0) return rv;
@@ -588,7 +576,7 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   /* consent, once per (issuer, seller) */
   pg_params p;
   pg_params_init(&p);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_bytea(&p, seller.ref, 32);
   PGresult *r = NULL;
   if ((rv = pg_query(pg, "SELECT 1 FROM seller_consents WHERE issuer_id = $1 AND seller_ref = $2",
@@ -626,7 +614,7 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
         if (strcmp(vehicles[j].id, vehicles[nv].id) == 0)
           return rpc_fail_field(&call->status, "lines", "lines name vehicle %s twice", l->vin);
       cert_nos[nv++] = l->scrap_certificate_no;
-    } else if (given(l->wipe_certificate_id) &&
+    } else if (core_given(l->wipe_certificate_id) &&
                (rv = line_certificate(call, pg, i, l->wipe_certificate_id)) != 0) {
       return rv;
     }
@@ -645,13 +633,11 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
                .vat_bp = invoice_vat_rate_bp(&rate, month + x->amount),
                .income_bp = rate.income_tax_bp,
                .issued_on = x->issued_on};
-  n.vat = invoice_tax(n.amount, n.vat_bp);
-  n.income = invoice_tax(n.amount, n.income_bp);
   /* consent and scrapping need the invoice's id, not its number: before
    * the counter row (store_invoice) */
   if (!consented) {
     pg_params_init(&p);
-    pg_params_text(&p, org(call));
+    pg_params_text(&p, core_org(call));
     pg_params_bytea(&p, seller.ref, 32);
     pg_params_int(&p, pbtime_us(req->seller_consent->consented_at));
     pg_params_text(&p, req->seller_consent->channel);
@@ -664,17 +650,8 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   }
   for (size_t j = 0; j < nv; j++)
     if ((rv = scrap_vehicle(call, pg, &vehicles[j], id, cert_nos[j])) != 0) return rv;
-  char number[21];
-  if ((rv = store_invoice(call, pg, &n, number)) != 0) return rv;
-
-  Registry__V1__IssueReverseInvoiceResponse *out = arena_alloc(call->arena, sizeof(*out));
-  if (!out) return REG_ENOMEM;
-  registry__v1__issue_reverse_invoice_response__init(out);
-  if ((rv = respond(call, pg, id, &out->invoice, stored,
-                    &registry__v1__issue_reverse_invoice_response__descriptor)) != 0)
-    return rv;
-  *resp = &out->base;
-  return 0;
+  return issue_and_respond(call, pg, &n, &registry__v1__issue_reverse_invoice_response__descriptor,
+                           resp, stored);
 }
 
 int invoice_rpc_issue_reverse_invoice(rpc_call *call, const ProtobufCMessage *m,
@@ -726,10 +703,10 @@ static int do_red(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **res
   int rv = auth_require_any_qualification(call, pg, ISSUER_QUALIFICATIONS, today);
   if (rv != 0) return rv;
   inv_rec orig;
-  rv = inv_load(ring(call), pg, call->arena, req->original_invoice_id, 1, &orig);
-  if (rv == REG_ENOTFOUND) return not_found(call, "invoice", req->original_invoice_id);
+  rv = inv_load(core_ring(call), pg, call->arena, req->original_invoice_id, 1, &orig);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "invoice", req->original_invoice_id);
   if (rv != 0) return rv;
-  if (strcmp(orig.msg->issuer_id, org(call)) != 0)
+  if (strcmp(orig.msg->issuer_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "only the issuer of invoice %s may issue a red invoice against it",
                     req->original_invoice_id);
@@ -801,7 +778,7 @@ static int do_red(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **res
   char id[IDS_MAX];
   ids_new("inv", id, sizeof(id));
   party_sealed seller;
-  if ((rv = party_seal_person(ring(call), call->arena, orig.msg->seller, "invoices", "seller", id,
+  if ((rv = party_seal_person(core_ring(call), call->arena, orig.msg->seller, "invoices", "seller", id,
                               &seller)) != 0)
     return rv;
   inv_new x = {.id = id,
@@ -819,18 +796,8 @@ static int do_red(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **res
                .issued_on = today,
                .original_id = orig.msg->id,
                .red_reason = req->reason};
-  x.vat = invoice_tax(x.amount, x.vat_bp);
-  x.income = invoice_tax(x.amount, x.income_bp);
-  char number[21];
-  if ((rv = store_invoice(call, pg, &x, number)) != 0) return rv;
-  Registry__V1__IssueRedInvoiceResponse *out = arena_alloc(call->arena, sizeof(*out));
-  if (!out) return REG_ENOMEM;
-  registry__v1__issue_red_invoice_response__init(out);
-  if ((rv = respond(call, pg, id, &out->invoice, stored,
-                    &registry__v1__issue_red_invoice_response__descriptor)) != 0)
-    return rv;
-  *resp = &out->base;
-  return 0;
+  return issue_and_respond(call, pg, &x, &registry__v1__issue_red_invoice_response__descriptor, resp,
+                           stored);
 }
 
 int invoice_rpc_issue_red_invoice(rpc_call *call, const ProtobufCMessage *m,
@@ -856,7 +823,7 @@ static int do_check_cap(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   int64_t window = 0, month = 0;
   int rv = seller_totals(pg, x->ref, x->day, &window, &month);
   if (rv != 0 ||
-      (rv = access_log_write(pg, org(call), call->method->path, x->ref, NULL, x->purpose)) != 0)
+      (rv = access_log_write(pg, core_org(call), call->method->path, x->ref, NULL, x->purpose)) != 0)
     return rv;
   int64_t cap = call_app(call)->cfg.invoice_seller_cap_fen;
   Registry__V1__CheckSellerCapResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -876,7 +843,7 @@ int invoice_rpc_check_seller_cap(rpc_call *call, const ProtobufCMessage *m,
   if (check_person_search(call, req->id_number, "id_number", req->purpose, idn) != 0) return -1;
   if (req->amount_fen < 0)
     return rpc_fail_field(&call->status, "amount_fen", "amount_fen must not be negative");
-  int rv = party_person_ref(ring(call), idn, x.ref);
+  int rv = party_person_ref(core_ring(call), idn, x.ref);
   if (rv != 0) return core_fail_err(call, rv);
   return read_run(call, do_check_cap, &x, resp);
 }
@@ -899,7 +866,7 @@ static int do_seller_total(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   if (rv != 0) return rv;
   int64_t total = pg_int(r, 0, 0);
   PQclear(r);
-  if ((rv = access_log_write(pg, org(call), call->method->path, x->ref, NULL, x->purpose)) != 0)
+  if ((rv = access_log_write(pg, core_org(call), call->method->path, x->ref, NULL, x->purpose)) != 0)
     return rv;
   Registry__V1__GetSellerTotalResponse *out = arena_alloc(call->arena, sizeof(*out));
   if (!out) return REG_ENOMEM;
@@ -919,11 +886,11 @@ int invoice_rpc_get_seller_total(rpc_call *call, const ProtobufCMessage *m,
   person_arg x = {.day = clock_today_cst(), .purpose = req->purpose};
   char idn[19];
   if (check_person_search(call, req->id_number, "id_number", req->purpose, idn) != 0) return -1;
-  if (given(req->as_of) && clock_day_parse(req->as_of, &x.day) != 0)
+  if (core_given(req->as_of) && clock_day_parse(req->as_of, &x.day) != 0)
     return rpc_fail_field(&call->status, "as_of", "as_of must be a date YYYY-MM-DD");
   if (x.day > clock_today_cst())
     return rpc_fail_field(&call->status, "as_of", "as_of must not be in the future");
-  int rv = party_person_ref(ring(call), idn, x.ref);
+  int rv = party_person_ref(core_ring(call), idn, x.ref);
   if (rv != 0) return core_fail_err(call, rv);
   return read_run(call, do_seller_total, &x, resp);
 }
@@ -932,25 +899,21 @@ int invoice_rpc_get_seller_total(rpc_call *call, const ProtobufCMessage *m,
 
 static int do_get(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   inv_rec rec;
-  int rv = inv_load(ring(call), pg, call->arena, arg, 1, &rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "invoice", arg);
+  int rv = inv_load(core_ring(call), pg, call->arena, arg, 1, &rec);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "invoice", arg);
   if (rv != 0) return rv;
-  if (!is_inspector(call) && strcmp(rec.msg->issuer_id, org(call)) != 0)
+  if (!core_is_inspector(call) && strcmp(rec.msg->issuer_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED, "invoice %s belongs to another issuer",
                     (const char *)arg);
-  if ((rv = access_log_write(pg, org(call), call->method->path, rec.seller_ref, NULL, "")) != 0)
+  if ((rv = access_log_write(pg, core_org(call), call->method->path, rec.seller_ref, NULL, "")) != 0)
     return rv;
-  Registry__V1__GetInvoiceResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  registry__v1__get_invoice_response__init(r);
-  r->invoice = rec.msg;
-  *resp = &r->base;
-  return 0;
+  return core_respond(call, &registry__v1__get_invoice_response__descriptor, "invoice", rec.msg,
+                      resp);
 }
 
 int invoice_rpc_get_invoice(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__GetInvoiceRequest *req = (const void *)m;
-  if (check_id(call, req->invoice_id, "invoice_id") != 0) return -1;
+  if (core_check_id(call, req->invoice_id, "invoice_id") != 0) return -1;
   return read_run(call, do_get, req->invoice_id, resp);
 }
 
@@ -969,7 +932,7 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   int64_t after_day = 0;
   const char *after_id = NULL;
   if (c->page.cursor[0] && page_cursor_parse(c->page.cursor, &after_day, &after_id) != 0)
-    return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+    return core_bad_page_token(call);
   char from[11] = "", to[11] = "", after[11] = "";
   if (c->from) clock_day_format(c->from, from);
   if (c->to) clock_day_format(c->to, to);
@@ -1000,7 +963,7 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   inv_rec *recs = arena_calloc(call->arena, n + 1, sizeof(*recs));
   if (!recs) rv = REG_ENOMEM;
   for (size_t i = 0; rv == 0 && i < n; i++)
-    rv = inv_from_row(ring(call), call->arena, r, (int)i, 1, &recs[i]);
+    rv = inv_from_row(core_ring(call), call->arena, r, (int)i, 1, &recs[i]);
   PQclear(r);
   if (rv != 0) return rv;
   /* the access log: one row per distinct seller shown in clear (the
@@ -1008,12 +971,12 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   for (size_t i = 0; i < n; i++) {
     int seen = 0;
     for (size_t j = 0; j < i && !seen; j++) seen = !memcmp(recs[j].seller_ref, recs[i].seller_ref, 32);
-    if (!seen && (rv = access_log_write(pg, org(call), call->method->path, recs[i].seller_ref, NULL,
+    if (!seen && (rv = access_log_write(pg, core_org(call), call->method->path, recs[i].seller_ref, NULL,
                                         c->by_seller ? c->purpose : "")) != 0)
       return rv;
   }
   if (c->by_seller && n == 0 &&
-      (rv = access_log_write(pg, org(call), call->method->path, c->seller_ref, NULL, c->purpose)))
+      (rv = access_log_write(pg, core_org(call), call->method->path, c->seller_ref, NULL, c->purpose)))
     return rv;
   Registry__V1__ListInvoicesResponse *out = arena_alloc(call->arena, sizeof(*out));
   Registry__V1__Invoice **is = arena_calloc(call->arena, n + 1, sizeof(*is));
@@ -1022,66 +985,51 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   for (size_t i = 0; i < n; i++) is[i] = recs[i].msg;
   out->invoices = is;
   out->n_invoices = n;
-  if (rows > n && n) {
-    char *cursor = page_cursor(call->arena, recs[n - 1].issued_on, recs[n - 1].msg->id);
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!cursor || !tok || page_next_token(call_app(call)->page_key, &c->page, cursor, tok) != 0)
-      return REG_ENOMEM;
-    out->next_page_token = tok;
-  }
+  if (rows > n && n &&
+      (rv = core_next_page_token(call, &c->page, recs[n - 1].issued_on, recs[n - 1].msg->id,
+                                 &out->next_page_token)) != 0)
+    return rv;
   *resp = &out->base;
   return 0;
 }
 
-static int parse_day(rpc_call *call, const char *s, const char *field, clock_day *out) {
-  *out = 0;
-  if (!given(s)) return 0;
-  if (clock_day_parse(s, out) != 0)
-    return rpc_fail_field(&call->status, field, "%s must be a date YYYY-MM-DD", field);
-  return 0;
-}
 
 int invoice_rpc_list_invoices(rpc_call *call, const ProtobufCMessage *m,
                               ProtobufCMessage **resp) {
   const Registry__V1__ListInvoicesRequest *req = (const void *)m;
   list_arg c;
   memset(&c, 0, sizeof(c));
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   if (insp) {
-    c.issuer_id = given(req->issuer_id) ? req->issuer_id : NULL;
+    c.issuer_id = core_given(req->issuer_id) ? req->issuer_id : NULL;
   } else {
-    if (given(req->issuer_id) && strcmp(req->issuer_id, org(call)) != 0)
+    if (core_given(req->issuer_id) && strcmp(req->issuer_id, core_org(call)) != 0)
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "an issuer lists its own invoices; issuer_id is for inspectors");
-    c.issuer_id = org(call);
+    c.issuer_id = core_org(call);
   }
-  if (given(req->issuer_id) && strlen(req->issuer_id) >= IDS_MAX)
+  if (core_given(req->issuer_id) && strlen(req->issuer_id) >= IDS_MAX)
     return rpc_fail_field(&call->status, "issuer_id", "issuer_id is not a registry id (too long)");
-  if (given(req->seller_id_number)) {
+  if (core_given(req->seller_id_number)) {
     if (!insp)
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "listing invoices by seller is for inspectors");
     char idn[19];
     if (check_person_search(call, req->seller_id_number, "seller_id_number", req->purpose, idn))
       return -1;
-    int rv = party_person_ref(ring(call), idn, c.seller_ref);
+    int rv = party_person_ref(core_ring(call), idn, c.seller_ref);
     if (rv != 0) return core_fail_err(call, rv);
     sodium_bin2hex(c.seller_hex, sizeof(c.seller_hex), c.seller_ref, 32);
     c.by_seller = 1;
   }
-  if (parse_day(call, req->from_on, "from_on", &c.from) || parse_day(call, req->to_on, "to_on", &c.to))
+  if (core_parse_day(call, req->from_on, "from_on", &c.from) || core_parse_day(call, req->to_on, "to_on", &c.to))
     return -1;
   if (c.from && c.to && c.from > c.to)
     return rpc_fail_field(&call->status, "to_on", "to_on is before from_on");
   c.purpose = req->purpose;
   const char *filters[] = {call->method->path, c.issuer_id ? c.issuer_id : "*", c.seller_hex,
-                           given(req->from_on) ? req->from_on : "", given(req->to_on) ? req->to_on : ""};
-  int rv = page_begin(call_app(call)->page_key, req->page_size, req->page_token, filters, 5, &c.page);
-  if (rv == REG_ERANGE)
-    return rpc_fail_field(&call->status, "page_size", "page_size must not be negative");
-  if (rv == REG_EPERM)
-    return rpc_fail_field(&call->status, "page_token", "page_token was issued for other filters");
-  if (rv != 0) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+                           core_given(req->from_on) ? req->from_on : "", core_given(req->to_on) ? req->to_on : ""};
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 5, &c.page) != 0) return -1;
   return read_run(call, do_list, &c, resp);
 }
 
@@ -1093,18 +1041,23 @@ typedef struct summary_arg {
   clock_day start, end; /* [start, end) */
 } summary_arg;
 
+/* $1 the issuer, $2 and $3 the month's [start, end) as dates (in from, to). */
+static void month_params(const summary_arg *s, pg_params *p, char from[11], char to[11]) {
+  clock_day_format(s->start, from);
+  clock_day_format(s->end, to);
+  pg_params_init(p);
+  pg_params_text(p, s->issuer_id);
+  pg_params_text(p, from);
+  pg_params_text(p, to);
+}
+
 /* 《代办税费报告表》: per category, each invoice's category amount taxed at
  * that invoice's rates (README "Amounts"). */
 static int summary_categories(rpc_call *call, pg_conn *pg, const summary_arg *s,
                               Registry__V1__GetMonthlySummaryResponse *out) {
   char from[11], to[11];
-  clock_day_format(s->start, from);
-  clock_day_format(s->end, to);
   pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, s->issuer_id);
-  pg_params_text(&p, from);
-  pg_params_text(&p, to);
+  month_params(s, &p, from, to);
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "SELECT l.category, i.vat_rate_bp, i.income_tax_rate_bp, sum(l.amount_fen)::int8 "
@@ -1146,13 +1099,8 @@ static int summary_categories(rpc_call *call, pg_conn *pg, const summary_arg *s,
 static int summary_sellers(rpc_call *call, pg_conn *pg, const summary_arg *s,
                            Registry__V1__GetMonthlySummaryResponse *out) {
   char from[11], to[11];
-  clock_day_format(s->start, from);
-  clock_day_format(s->end, to);
   pg_params p;
-  pg_params_init(&p);
-  pg_params_text(&p, s->issuer_id);
-  pg_params_text(&p, from);
-  pg_params_text(&p, to);
+  month_params(s, &p, from, to);
   PGresult *r = NULL;
   int rv = pg_query(pg,
                     "SELECT i.seller_ref, sum(i.amount_fen)::int8, sum(i.vat_fen)::int8, "
@@ -1181,7 +1129,7 @@ static int summary_sellers(rpc_call *call, pg_conn *pg, const summary_arg *s,
     registry__v1__seller_summary__init(x);
     if ((rv = pg_bytea_arena(call->arena, r, (int)i, 0, 32, &ref, &ref_len)) != 0 ||
         (rv = pg_bytea_arena(call->arena, r, (int)i, 7, BODY_MAX, &enc, &enc_len)) != 0 ||
-        (rv = party_open_person(ring(call), call->arena, enc, enc_len, "invoices", "seller",
+        (rv = party_open_person(core_ring(call), call->arena, enc, enc_len, "invoices", "seller",
                                 pg_val(r, (int)i, 6), 1, &x->seller)) != 0)
       break;
     if (ref_len != 32) {
@@ -1209,7 +1157,7 @@ static int summary_sellers(rpc_call *call, pg_conn *pg, const summary_arg *s,
   if (rv != 0) return rv;
   /* every seller shown in clear is access-logged */
   for (size_t i = 0; i < n; i++)
-    if ((rv = access_log_write(pg, org(call), call->method->path, list[i]->seller_ref.data, NULL,
+    if ((rv = access_log_write(pg, core_org(call), call->method->path, list[i]->seller_ref.data, NULL,
                                "")) != 0)
       return rv;
   out->sellers = list;
@@ -1236,14 +1184,14 @@ int invoice_rpc_get_monthly_summary(rpc_call *call, const ProtobufCMessage *m,
                                     ProtobufCMessage **resp) {
   const Registry__V1__GetMonthlySummaryRequest *req = (const void *)m;
   summary_arg s = {.month = req->month};
-  if (is_inspector(call)) {
-    if (check_id(call, req->issuer_id, "issuer_id") != 0) return -1;
+  if (core_is_inspector(call)) {
+    if (core_check_id(call, req->issuer_id, "issuer_id") != 0) return -1;
     s.issuer_id = req->issuer_id;
   } else {
-    if (given(req->issuer_id) && strcmp(req->issuer_id, org(call)) != 0)
+    if (core_given(req->issuer_id) && strcmp(req->issuer_id, core_org(call)) != 0)
       return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                       "an issuer reads its own monthly summary; issuer_id is for inspectors");
-    s.issuer_id = org(call);
+    s.issuer_id = core_org(call);
   }
   if (invoice_month_parse(req->month, &s.start) != 0)
     return rpc_fail_field(&call->status, "month", "month must be YYYY-MM");

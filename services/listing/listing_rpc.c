@@ -10,7 +10,6 @@
  * (items_lock), then reads and changes listings: calls about one item take
  * turns and never deadlock. Design notes: services/listing/README.md.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +28,7 @@
 #include "services/core/page.h"
 #include "services/core/party.h"
 #include "services/core/pbtime.h"
+#include "services/core/rpcutil.h"
 #include "services/core/write.h"
 #include "services/listing/listing.h"
 #include "services/listing/listing_rpc.h"
@@ -44,30 +44,12 @@
 
 /* ---- small helpers ---- */
 
-static int is_inspector(const rpc_call *call) { return (call->caller.roles >> ROLE(INSPECTOR)) & 1u; }
-static const pii_keyring *ring(const rpc_call *call) { return call_app(call)->pii; }
-static const char *org(const rpc_call *call) { return call->caller.org_id; }
-static int given(const char *s) { return s && *s; }
 
 static int bad(rpc_call *call, const listing_violation *v) {
   return rpc_fail_field(&call->status, v->field, "%s %s", v->field, v->message);
 }
 
-static int not_found(rpc_call *call, const char *what, const char *id) {
-  return rpc_fail(&call->status, RPC_NOT_FOUND, "%s %s not found", what, id);
-}
 
-/* A refused business rule: FAILED_PRECONDITION with its reason. */
-static int refuse(rpc_call *call, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(rpc_call *call, const char *reason, const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  return rpc_fail_reason(&call->status, RPC_FAILED_PRECONDITION, reason, "%s", msg);
-}
 
 static int is_final(int s) { return s == LS(SOLD) || s == LS(WITHDRAWN) || s == LS(TAKEN_DOWN); }
 
@@ -79,7 +61,7 @@ static int emit(rpc_call *call, pg_conn *pg, int type, const char *item_id,
   uint8_t *buf = arena_pack(call->arena, record, &len);
   if (!buf) return REG_ENOMEM;
   event_refs refs = {.item_id = item_id, .listing_id = listing_id};
-  return events_append(pg, type, org(call), &refs, buf, len, ev);
+  return events_append(pg, type, core_org(call), &refs, buf, len, ev);
 }
 
 /* The event of a changed listing: its record is the listing as it is now,
@@ -87,7 +69,7 @@ static int emit(rpc_call *call, pg_conn *pg, int type, const char *item_id,
 static int emit_listing(rpc_call *call, pg_conn *pg, int type, const char *id, listing_rec *out,
                         char ev[IDS_MAX]) {
   listing_rec rec;
-  int rv = listing_store_get(pg, ring(call), call->arena, id, 0, 0, &rec);
+  int rv = listing_store_get(pg, core_ring(call), call->arena, id, 0, 0, &rec);
   if (rv == 0) rv = emit(call, pg, type, rec.msg->item_id, id, &rec.msg->base, ev);
   if (rv == 0 && out) *out = rec;
   return rv;
@@ -96,7 +78,7 @@ static int emit_listing(rpc_call *call, pg_conn *pg, int type, const char *id, l
 /* The access log row of a response that carries a person in clear (or a
  * search by their ID number, with its purpose). */
 static int log_person(rpc_call *call, pg_conn *pg, const uint8_t ref[32], const char *purpose) {
-  return access_log_write(pg, org(call), call->method->path, ref, NULL, purpose ? purpose : "");
+  return access_log_write(pg, core_org(call), call->method->path, ref, NULL, purpose ? purpose : "");
 }
 
 /* One access-log row per distinct person in refs[0..n) (32-byte blind
@@ -118,13 +100,13 @@ static int log_people(rpc_call *call, pg_conn *pg, const uint8_t *const *refs, s
  * which is access-logged in the same transaction. */
 static int item_out(rpc_call *call, pg_conn *pg, const char *id, Registry__V1__Item **out) {
   Registry__V1__Item *item = NULL;
-  int insp = is_inspector(call);
-  int rv = items_get(pg, ring(call), call->arena, id, insp, &item);
-  if (rv == REG_ENOTFOUND) return not_found(call, "item", id);
+  int insp = core_is_inspector(call);
+  int rv = items_get(pg, core_ring(call), call->arena, id, insp, &item);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "item", id);
   if (rv != 0) return rv;
   if (insp && item->owner && item->owner->kind_case == PERSON_CASE && item->owner->person) {
     uint8_t bi[32];
-    rv = party_person_ref(ring(call), item->owner->person->id_number, bi);
+    rv = party_person_ref(core_ring(call), item->owner->person->id_number, bi);
     if (rv == 0) rv = log_person(call, pg, bi, "");
     if (rv != 0) return rv;
   }
@@ -152,9 +134,9 @@ static int replay_masked(rpc_call *call, const ProtobufCMessage *resp, const cha
 /* replay_masked for a response whose `item` an inspector saw in clear. */
 static int replay_item(rpc_call *call, pg_conn *pg, const ProtobufCMessage *resp, const char *id,
                        ProtobufCMessage **stored) {
-  if (!is_inspector(call)) return 0;
+  if (!core_is_inspector(call)) return 0;
   Registry__V1__Item *m = NULL;
-  int rv = items_get(pg, ring(call), call->arena, id, 0, &m);
+  int rv = items_get(pg, core_ring(call), call->arena, id, 0, &m);
   return rv ? rv : replay_masked(call, resp, "item", &m->base, stored);
 }
 
@@ -162,11 +144,11 @@ static int replay_item(rpc_call *call, pg_conn *pg, const ProtobufCMessage *resp
  * who sees the seller in clear — access-logged). */
 static int listing_out(rpc_call *call, pg_conn *pg, const char *id, Registry__V1__Listing **out) {
   listing_rec rec;
-  int insp = is_inspector(call);
-  int rv = listing_store_get(pg, ring(call), call->arena, id, insp, 0, &rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "listing", id);
+  int insp = core_is_inspector(call);
+  int rv = listing_store_get(pg, core_ring(call), call->arena, id, insp, 0, &rec);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "listing", id);
   if (rv != 0) return rv;
-  if (!insp && strcmp(rec.msg->platform_id, org(call)) != 0)
+  if (!insp && strcmp(rec.msg->platform_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "listing %s belongs to another platform", id);
   if (insp && rec.seller_kind == PARTY_PERSON && (rv = log_person(call, pg, rec.seller_ref, "")))
@@ -202,44 +184,27 @@ static int lock_listing(rpc_call *call, pg_conn *pg, const char *listing_id, int
                         items_row *item, listing_rec *rec) {
   char item_id[48], platform_id[48];
   int rv = listing_store_item_of(pg, listing_id, item_id, platform_id);
-  if (rv == 0 && owner_only && strcmp(platform_id, org(call)) != 0)
+  if (rv == 0 && owner_only && strcmp(platform_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED, "listing %s belongs to another platform",
                     listing_id);
   if (rv == 0) rv = items_lock(pg, item_id, item);
-  if (rv == 0) rv = listing_store_get(pg, ring(call), call->arena, listing_id, 0, 1, rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "listing", listing_id);
+  if (rv == 0) rv = listing_store_get(pg, core_ring(call), call->arena, listing_id, 0, 1, rec);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "listing", listing_id);
   return rv;
 }
 
-/* Decodes the page size and token; a failure is the caller's fault. */
-static int page_or_fail(rpc_call *call, int32_t size, const char *token,
-                        const char *const *filters, size_t n, page_req *out) {
-  int rv = page_begin(call_app(call)->page_key, size, token, filters, n, out);
-  if (rv == REG_ERANGE)
-    return rpc_fail_field(&call->status, "page_size", "page_size must not be negative");
-  if (rv == REG_EPERM)
-    return rpc_fail_field(&call->status, "page_token", "page_token was issued for other filters");
-  if (rv != 0) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
-  return 0;
-}
-
-static char *next_token(rpc_call *call, const page_req *p, const char *cursor) {
-  char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-  if (!tok || !cursor || page_next_token(call_app(call)->page_key, p, cursor, tok) != 0) return NULL;
-  return tok;
-}
 
 /* The platform a list is limited to: a platform's own (naming another →
  * PERMISSION_DENIED); an inspector's choice, or "" for all. */
 static int list_platform(rpc_call *call, const char *requested, const char **out) {
-  if (is_inspector(call)) {
-    *out = given(requested) ? requested : "";
+  if (core_is_inspector(call)) {
+    *out = core_given(requested) ? requested : "";
     return 0;
   }
-  if (given(requested) && strcmp(requested, org(call)) != 0)
+  if (core_given(requested) && strcmp(requested, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "a platform lists only its own; platform_id is for inspectors");
-  *out = org(call);
+  *out = core_org(call);
   return 0;
 }
 
@@ -250,7 +215,7 @@ static int do_register_item(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   Registry__V1__RegisterItemRequest *req = arg;
   items_row row;
   int created = 0, rolled = 0;
-  int rv = items_register(pg, org(call), req, &row, &created, &rolled);
+  int rv = items_register(pg, core_org(call), req, &row, &created, &rolled);
   if (rv != 0) return rv;
   Registry__V1__RegisterItemResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
@@ -291,7 +256,7 @@ static int do_get_item(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage 
 
 int listing_rpc_get_item(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__GetItemRequest *req = (const void *)m;
-  if (!given(req->item_id)) return rpc_fail_field(&call->status, "item_id", "item_id is required");
+  if (!core_given(req->item_id)) return rpc_fail_field(&call->status, "item_id", "item_id is required");
   return read_run(call, do_get_item, req->item_id, resp);
 }
 
@@ -301,14 +266,14 @@ typedef struct item_key {
 } item_key;
 
 static int resolve_item(rpc_call *call, pg_conn *pg, const item_key *k, char id[48]) {
-  if (given(k->item_id)) {
+  if (core_given(k->item_id)) {
     snprintf(id, 48, "%s", k->item_id);
     return 0;
   }
   int rv = items_find(pg, k->vin, k->imei, id);
   if (rv == REG_ENOTFOUND)
-    return rpc_fail(&call->status, RPC_NOT_FOUND, "no item with %s %s", given(k->vin) ? "vin" : "imei",
-                    given(k->vin) ? k->vin : k->imei);
+    return rpc_fail(&call->status, RPC_NOT_FOUND, "no item with %s %s", core_given(k->vin) ? "vin" : "imei",
+                    core_given(k->vin) ? k->vin : k->imei);
   return rv;
 }
 
@@ -351,7 +316,7 @@ static int create_warnings(rpc_call *call, pg_conn *pg, items_row *item, const c
   int64_t highest = item->highest_mileage_km;
   if (item->kind == IK(VEHICLE) && req->mileage_km > 0) {
     int rolled = 0;
-    rv = items_odometer(pg, item, org(call), req->mileage_km, listing_id, &rolled);
+    rv = items_odometer(pg, item, core_org(call), req->mileage_km, listing_id, &rolled);
     if (rv != 0) return rv;
     if ((rolled || req->mileage_km < highest) &&
         (rv = warn(call->arena, ws, "ODOMETER_ROLLBACK_SUSPECTED",
@@ -380,17 +345,17 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   Registry__V1__CreateListingRequest *req = arg;
   items_row item;
   int rv = items_lock(pg, req->item_id, &item);
-  if (rv == REG_ENOTFOUND) return not_found(call, "item", req->item_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "item", req->item_id);
   if (rv != 0) return rv;
-  if (given(req->market_id)) {
+  if (core_given(req->market_id)) {
     rv = listing_store_market_exists(pg, req->market_id);
-    if (rv == REG_ENOTFOUND) return not_found(call, "market", req->market_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "market", req->market_id);
     if (rv != 0) return rv;
   }
-  if (given(req->appraisal_id)) {
+  if (core_given(req->appraisal_id)) {
     char of[48];
     rv = listing_store_appraisal_item(pg, req->appraisal_id, of);
-    if (rv == REG_ENOTFOUND) return not_found(call, "appraisal", req->appraisal_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "appraisal", req->appraisal_id);
     if (rv != 0) return rv;
     if (strcmp(of, item.id) != 0)
       return rpc_fail_field(&call->status, "appraisal_id",
@@ -399,7 +364,7 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   char id[IDS_MAX];
   ids_new("lst", id, sizeof(id));
   party_sealed seller;
-  if ((rv = party_seal(ring(call), call->arena, req->seller, "listings", "seller", id, &seller)))
+  if ((rv = party_seal(core_ring(call), call->arena, req->seller, "listings", "seller", id, &seller)))
     return rv;
   char cert[IDS_MAX] = "";
   listing_gate_ctx g = {call, pg, &item, req, &seller, listing_scrap(), clock_today_cst(), cert};
@@ -407,17 +372,17 @@ static int do_create_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
     if ((rv = listing_gates[i](&g)) != 0) return rv;
 
   int64_t at = pg_tx_time_us(pg);
-  listing_new ln = {id, item.id, org(call), item.kind, &seller, req, at, cert[0] ? cert : NULL};
+  listing_new ln = {id, item.id, core_org(call), item.kind, &seller, req, at, cert[0] ? cert : NULL};
   listing_rec rec;
-  rv = listing_store_insert(pg, ring(call), call->arena, &ln, &rec);
+  rv = listing_store_insert(pg, core_ring(call), call->arena, &ln, &rec);
   if (rv == REG_EEXIST)
-    return refuse(call, "ALREADY_LISTED",
+    return core_refuse(call, "ALREADY_LISTED",
                   "item %s already has an open listing (ACTIVE, RESERVED or SUSPENDED) on this platform",
                   item.id);
   char ev[IDS_MAX];
   if (rv || (rv = emit(call, pg, EV(LISTING_CREATED), item.id, id, &rec.msg->base, ev)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(LISTED), .organization_id = org(call),
+                    &(items_history){.kind = HK(LISTED), .organization_id = core_org(call),
                                      .listing_id = id, .price_fen = req->price_fen,
                                      .mileage_km = req->mileage_km, .detail = "ACTIVE",
                                      .event_id = ev})))
@@ -453,7 +418,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
   listing_rec rec;
   int rv = lock_listing(call, pg, req->listing_id, 1, &item, &rec);
   if (rv != 0) return rv;
-  if (strcmp(rec.msg->platform_id, org(call)) != 0)
+  if (strcmp(rec.msg->platform_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "listing %s belongs to another platform", req->listing_id);
   int from = (int)rec.msg->status;
@@ -464,25 +429,25 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
     c.price_fen = req->price_fen->value;
     change = 1;
   }
-  if (given(req->wipe_certificate_id) &&
+  if (core_given(req->wipe_certificate_id) &&
       strcmp(req->wipe_certificate_id, rec.msg->wipe_certificate_id) != 0) {
     c.wipe_certificate_id = req->wipe_certificate_id;
     change = 1;
   }
   if (to != from) {
     if (listing_rules_transition(from, to, LISTING_BY_PLATFORM) != 0)
-      return refuse(call, "INVALID_STATUS_TRANSITION", "a platform cannot move a listing from %s to %s",
+      return core_refuse(call, "INVALID_STATUS_TRANSITION", "a platform cannot move a listing from %s to %s",
                     items_listing_status_name(from), items_listing_status_name(to));
     int susp = rec.suspended_for;
     if (to == LS(ACTIVE) && item.status == IS(SCRAPPED))
-      return refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
+      return core_refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
     if (from == LS(SUSPENDED) && to == LS(ACTIVE)) {
       if (item.status == IS(STOLEN))
-        return refuse(call, "ITEM_STOLEN", "item %s is still reported stolen", item.id);
+        return core_refuse(call, "ITEM_STOLEN", "item %s is still reported stolen", item.id);
       /* a revoked certificate blocks until a new one is named (which must
        * vouch for the item: checked below) */
       if ((susp & ITEMS_SUSPENDED_CERTIFICATE) && !c.wipe_certificate_id)
-        return refuse(call, "WIPE_CERTIFICATE_REQUIRED",
+        return core_refuse(call, "WIPE_CERTIFICATE_REQUIRED",
                       "the listing's wipe certificate was revoked; name a new one in wipe_certificate_id");
       susp = 0;
     }
@@ -492,7 +457,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
     c.suspended_for = susp;
     change = 1;
   } else if (change && is_final(from)) {
-    return refuse(call, "LISTING_CLOSED", "listing %s is %s and cannot change", req->listing_id,
+    return core_refuse(call, "LISTING_CLOSED", "listing %s is %s and cannot change", req->listing_id,
                   items_listing_status_name(from));
   }
   if (c.wipe_certificate_id) {
@@ -500,9 +465,9 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
      * certs.h), as at CreateListing */
     const char *why = NULL;
     rv = certs_vouches(pg, c.wipe_certificate_id, item.id, &why);
-    if (rv == REG_ENOTFOUND) return not_found(call, "certificate", c.wipe_certificate_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "certificate", c.wipe_certificate_id);
     if (rv == REG_EPERM)
-      return refuse(call, "WIPE_CERTIFICATE_REQUIRED", "certificate %s %s",
+      return core_refuse(call, "WIPE_CERTIFICATE_REQUIRED", "certificate %s %s",
                     c.wipe_certificate_id, why);
     if (rv != 0) return rv;
   }
@@ -525,7 +490,7 @@ static int do_update_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMe
                                 items_listing_status_name(to));
     if (!detail) return REG_ENOMEM;
     rv = items_history_add(pg, item.id,
-                 &(items_history){.kind = HK(LISTING_STATUS_CHANGED), .organization_id = org(call),
+                 &(items_history){.kind = HK(LISTING_STATUS_CHANGED), .organization_id = core_org(call),
                                   .listing_id = req->listing_id, .price_fen = now.msg->price_fen,
                                   .detail = detail, .event_id = ev});
     if (rv != 0) return rv;
@@ -568,7 +533,7 @@ static int flip_check(rpc_call *call, pg_conn *pg, const items_row *item, const 
   clock_day_to_ymd(sold_on, &y, &mo, &d);
   if ((rv = listing_store_flips_in_year(pg, l->seller_ref, y, &n)) != 0) return rv;
   if (listing_rules_flip_refused(n)) {
-    refuse(call, "SELLER_FLIPPING_LIMIT",
+    core_refuse(call, "SELLER_FLIPPING_LIMIT",
            "the seller already resold %d vehicles in %d within a year of buying them", n, y);
     char s[16];
     snprintf(s, sizeof(s), "%d", n);
@@ -596,7 +561,7 @@ static int withdraw_others(rpc_call *call, pg_conn *pg, const char *item_id, con
     if (rv == 0)
       rv = items_history_add(pg, item_id,
                    &(items_history){.kind = HK(LISTING_STATUS_CHANGED),
-                                    .organization_id = org(call), .listing_id = ids[i],
+                                    .organization_id = core_org(call), .listing_id = ids[i],
                                     .price_fen = rec.msg->price_fen, .detail = "SOLD_ELSEWHERE",
                                     .event_id = ev});
   }
@@ -612,16 +577,16 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   listing_rec l;
   int rv = lock_listing(call, pg, req->listing_id, 1, &item, &l);
   if (rv != 0) return rv;
-  if (strcmp(l.msg->platform_id, org(call)) != 0)
+  if (strcmp(l.msg->platform_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "listing %s belongs to another platform", req->listing_id);
   if (item.status == IS(SCRAPPED))
-    return refuse(call, "ITEM_SCRAPPED", "item %s is scrapped and cannot be sold", item.id);
+    return core_refuse(call, "ITEM_SCRAPPED", "item %s is scrapped and cannot be sold", item.id);
   if (item.status == IS(STOLEN))
-    return refuse(call, "ITEM_STOLEN", "item %s is reported stolen and cannot be sold", item.id);
+    return core_refuse(call, "ITEM_STOLEN", "item %s is reported stolen and cannot be sold", item.id);
   int from = (int)l.msg->status;
   if (listing_rules_transition(from, LS(SOLD), LISTING_BY_SALE) != 0)
-    return refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be sold",
+    return core_refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be sold",
                   items_listing_status_name(from));
   /* sales of one item are recorded in the order they happened: a sold_on
    * before the item's previous sale would rewrite its chain of owners (and
@@ -644,16 +609,16 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   ids_new("sal", id, sizeof(id));
   Registry__V1__Party *seller = NULL;
   party_sealed seller_s, buyer_s, owner_s;
-  if ((rv = party_open_ref(ring(call), call->arena, l.seller_kind, l.seller_ref, l.seller_ref_len,
+  if ((rv = party_open_ref(core_ring(call), call->arena, l.seller_kind, l.seller_ref, l.seller_ref_len,
                            l.seller_enc, l.seller_enc_len, "listings", "seller", req->listing_id, 1,
                            &seller)) ||
-      (rv = party_seal(ring(call), call->arena, seller, "sales", "seller", id, &seller_s)) ||
-      (rv = party_seal(ring(call), call->arena, req->buyer, "sales", "buyer", id, &buyer_s)) ||
-      (rv = party_seal(ring(call), call->arena, req->buyer, "items", "owner", item.id, &owner_s)))
+      (rv = party_seal(core_ring(call), call->arena, seller, "sales", "seller", id, &seller_s)) ||
+      (rv = party_seal(core_ring(call), call->arena, req->buyer, "sales", "buyer", id, &buyer_s)) ||
+      (rv = party_seal(core_ring(call), call->arena, req->buyer, "items", "owner", item.id, &owner_s)))
     return rv;
 
   int64_t at = pg_tx_time_us(pg);
-  sale_new sn = {id, req->listing_id, item.id, org(call), item.kind, &seller_s, &buyer_s,
+  sale_new sn = {id, req->listing_id, item.id, core_org(call), item.kind, &seller_s, &buyer_s,
                  req->price_fen, s->sold_on, counts, at};
   listing_change c = {.price_fen = -1, .status = LS(SOLD), .status_detail = "", .at_us = at};
   sale_rec sale;
@@ -661,10 +626,10 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   char *detail = arena_printf(call->arena, "%s -> SOLD", items_listing_status_name(from));
   if (!detail) return REG_ENOMEM;
   if ((rv = listing_store_sale_insert(pg, &sn)) ||
-      (rv = listing_store_sale_get(pg, ring(call), call->arena, id, 0, &sale)) ||
+      (rv = listing_store_sale_get(pg, core_ring(call), call->arena, id, 0, &sale)) ||
       (rv = emit(call, pg, EV(SALE_RECORDED), item.id, req->listing_id, &sale.msg->base, ev_sale)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(SOLD), .organization_id = org(call),
+                    &(items_history){.kind = HK(SOLD), .organization_id = core_org(call),
                                      .listing_id = req->listing_id, .sale_id = id,
                                      .price_fen = req->price_fen, .detail = detail,
                                      .event_id = ev_sale})) ||
@@ -674,12 +639,8 @@ static int do_record_sale(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
       (rv = withdraw_others(call, pg, item.id, req->listing_id, at)))
     return rv;
 
-  Registry__V1__RecordSaleResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  registry__v1__record_sale_response__init(r);
-  r->sale = sale.msg;
-  *resp = &r->base;
-  return 0;
+  return core_respond(call, &registry__v1__record_sale_response__descriptor, "sale", sale.msg,
+                      resp);
 }
 
 int listing_rpc_record_sale(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -704,7 +665,7 @@ static int do_get_listing(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
 
 int listing_rpc_get_listing(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__GetListingRequest *req = (const void *)m;
-  if (!given(req->listing_id))
+  if (!core_given(req->listing_id))
     return rpc_fail_field(&call->status, "listing_id", "listing_id is required");
   return read_run(call, do_get_listing, req->listing_id, resp);
 }
@@ -719,8 +680,8 @@ typedef struct person_key {
 
 static int person_key_of(rpc_call *call, const char *id_number, person_key *k) {
   memset(k, 0, sizeof(*k));
-  if (!given(id_number)) return 0;
-  int rv = party_person_ref(ring(call), id_number, k->ref);
+  if (!core_given(id_number)) return 0;
+  int rv = party_person_ref(core_ring(call), id_number, k->ref);
   if (rv != 0) return core_fail_err(call, rv);
   sodium_bin2hex(k->hex, sizeof(k->hex), k->ref, sizeof(k->ref));
   k->set = 1;
@@ -736,14 +697,14 @@ typedef struct list_listings_arg {
 
 static int do_list_listings(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   list_listings_arg *c = arg;
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   c->f.cursor = c->page.cursor;
   listing_rec *recs = NULL;
   size_t n = 0;
   int more = 0;
-  int rv = listing_store_list(pg, ring(call), call->arena, &c->f, insp, c->page.size, &recs, &n,
+  int rv = listing_store_list(pg, core_ring(call), call->arena, &c->f, insp, c->page.size, &recs, &n,
                               &more);
-  if (rv == REG_EINVAL) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+  if (rv == REG_EINVAL) return core_bad_page_token(call);
   if (rv != 0) return rv;
   /* the access log: the search by ID number (with its purpose), and every
    * person an inspector now sees in clear */
@@ -764,12 +725,10 @@ static int do_list_listings(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   for (size_t i = 0; i < n; i++) ls[i] = recs[i].msg;
   r->listings = ls;
   r->n_listings = n;
-  if (more && n) {
-    const Registry__V1__Listing *last = ls[n - 1];
-    if (!(r->next_page_token =
-              next_token(call, &c->page, page_cursor(call->arena, pbtime_us(last->created_at), last->id))))
-      return REG_ENOMEM;
-  }
+  if (more && n &&
+      (rv = core_next_page_token(call, &c->page, pbtime_us(ls[n - 1]->created_at), ls[n - 1]->id,
+                                 &r->next_page_token)) != 0)
+    return rv;
   *resp = &r->base;
   return 0;
 }
@@ -792,7 +751,7 @@ int listing_rpc_list_listings(rpc_call *call, const ProtobufCMessage *m, Protobu
     c.f.seller_kind = PARTY_PERSON;
     c.f.seller_ref = c.seller.ref;
     c.f.seller_ref_len = 32;
-  } else if (given(req->seller_uscc)) {
+  } else if (core_given(req->seller_uscc)) {
     c.f.seller_kind = PARTY_BUSINESS;
     c.f.seller_ref = (const uint8_t *)req->seller_uscc;
     c.f.seller_ref_len = strlen(req->seller_uscc);
@@ -802,10 +761,10 @@ int listing_rpc_list_listings(rpc_call *call, const ProtobufCMessage *m, Protobu
   snprintf(status, sizeof(status), "%d", c.f.status);
   snprintf(kind, sizeof(kind), "%d", c.f.kind);
   const char *filters[] = {call->method->path, status, kind, c.seller.hex,
-                           given(req->seller_uscc) ? req->seller_uscc : "",
+                           core_given(req->seller_uscc) ? req->seller_uscc : "",
                            req->market_id ? req->market_id : "", req->item_id ? req->item_id : "",
                            *platform ? platform : "*"};
-  if (page_or_fail(call, req->page_size, req->page_token, filters, 8, &c.page) != 0) return -1;
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 8, &c.page) != 0) return -1;
   return read_run(call, do_list_listings, &c, resp);
 }
 
@@ -818,14 +777,14 @@ typedef struct list_sales_arg {
 
 static int do_list_sales(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   list_sales_arg *c = arg;
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   c->f.cursor = c->page.cursor;
   sale_rec *recs = NULL;
   size_t n = 0;
   int more = 0;
-  int rv = listing_store_sale_list(pg, ring(call), call->arena, &c->f, insp, c->page.size, &recs,
+  int rv = listing_store_sale_list(pg, core_ring(call), call->arena, &c->f, insp, c->page.size, &recs,
                                    &n, &more);
-  if (rv == REG_EINVAL) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+  if (rv == REG_EINVAL) return core_bad_page_token(call);
   if (rv != 0) return rv;
   const person_key *searched = c->seller.set ? &c->seller : c->buyer.set ? &c->buyer : NULL;
   if (searched && (rv = log_person(call, pg, searched->ref, c->purpose))) return rv;
@@ -849,12 +808,10 @@ static int do_list_sales(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   for (size_t i = 0; i < n; i++) ss[i] = recs[i].msg;
   r->sales = ss;
   r->n_sales = n;
-  if (more && n) {
-    const Registry__V1__Sale *last = ss[n - 1];
-    if (!(r->next_page_token =
-              next_token(call, &c->page, page_cursor(call->arena, pbtime_us(last->created_at), last->id))))
-      return REG_ENOMEM;
-  }
+  if (more && n &&
+      (rv = core_next_page_token(call, &c->page, pbtime_us(ss[n - 1]->created_at), ss[n - 1]->id,
+                                 &r->next_page_token)) != 0)
+    return rv;
   *resp = &r->base;
   return 0;
 }
@@ -880,7 +837,7 @@ int listing_rpc_list_sales(rpc_call *call, const ProtobufCMessage *m, ProtobufCM
   clock_day_format(c.f.to, to);
   const char *filters[] = {call->method->path, req->item_id ? req->item_id : "", c.seller.hex,
                            c.buyer.hex, *platform ? platform : "*", from, to};
-  if (page_or_fail(call, req->page_size, req->page_token, filters, 7, &c.page) != 0) return -1;
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 7, &c.page) != 0) return -1;
   return read_run(call, do_list_sales, &c, resp);
 }
 
@@ -894,12 +851,12 @@ static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufC
   if (rv != 0) return rv;
   items_row item;
   rv = items_lock(pg, req->item_id, &item);
-  if (rv == REG_ENOTFOUND) return not_found(call, "item", req->item_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "item", req->item_id);
   if (rv != 0) return rv;
-  if (given(req->listing_id)) {
+  if (core_given(req->listing_id)) {
     char of[48], platform[48];
     rv = listing_store_item_of(pg, req->listing_id, of, platform);
-    if (rv == REG_ENOTFOUND) return not_found(call, "listing", req->listing_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "listing", req->listing_id);
     if (rv != 0) return rv;
     if (strcmp(of, item.id) != 0)
       return rpc_fail_field(&call->status, "listing_id", "listing_id names a listing of another item");
@@ -907,24 +864,24 @@ static int do_attach_appraisal(rpc_call *call, pg_conn *pg, void *arg, ProtobufC
   char id[IDS_MAX], ev[IDS_MAX];
   ids_new("apr", id, sizeof(id));
   party_sealed appraiser;
-  if ((rv = party_seal_person(ring(call), call->arena, req->appraiser, "appraisals", "appraiser",
+  if ((rv = party_seal_person(core_ring(call), call->arena, req->appraiser, "appraisals", "appraiser",
                               id, &appraiser)))
     return rv;
-  appraisal_new an = {id, item.id, req->listing_id, org(call), &appraiser, req, pg_tx_time_us(pg)};
+  appraisal_new an = {id, item.id, req->listing_id, core_org(call), &appraiser, req, pg_tx_time_us(pg)};
   Registry__V1__Appraisal *masked = NULL, *out = NULL;
   uint8_t ref[32];
-  int insp = is_inspector(call);
+  int insp = core_is_inspector(call);
   if ((rv = listing_store_appraisal_insert(pg, &an)) ||
-      (rv = listing_store_appraisal_get(pg, ring(call), call->arena, id, 0, &masked, ref)) ||
+      (rv = listing_store_appraisal_get(pg, core_ring(call), call->arena, id, 0, &masked, ref)) ||
       (rv = emit(call, pg, EV(APPRAISAL_ATTACHED), item.id, req->listing_id, &masked->base, ev)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(APPRAISED), .organization_id = org(call),
+                    &(items_history){.kind = HK(APPRAISED), .organization_id = core_org(call),
                                      .listing_id = req->listing_id, .appraisal_id = id,
                                      .price_fen = req->appraised_value_fen,
                                      .detail = req->condition_grade, .event_id = ev})))
     return rv;
   out = masked;
-  if (insp && ((rv = listing_store_appraisal_get(pg, ring(call), call->arena, id, 1, &out, ref)) ||
+  if (insp && ((rv = listing_store_appraisal_get(pg, core_ring(call), call->arena, id, 1, &out, ref)) ||
                (rv = log_person(call, pg, ref, ""))))
     return rv;
   Registry__V1__AttachAppraisalResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -957,7 +914,7 @@ static int lock_keyed_item(rpc_call *call, pg_conn *pg, const item_key *k, items
   int rv = resolve_item(call, pg, k, id);
   if (rv != 0) return rv;
   rv = items_lock(pg, id, item);
-  if (rv == REG_ENOTFOUND) return not_found(call, "item", id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "item", id);
   return rv;
 }
 
@@ -968,23 +925,23 @@ static int do_report_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   int rv = lock_keyed_item(call, pg, &s->key, &item);
   if (rv != 0) return rv;
   if (item.status == IS(STOLEN))
-    return refuse(call, "ALREADY_REPORTED", "item %s is already reported stolen", item.id);
+    return core_refuse(call, "ALREADY_REPORTED", "item %s is already reported stolen", item.id);
   if (item.status == IS(SCRAPPED))
-    return refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
-  rv = listing_store_stolen_insert(pg, item.id, s->report_ref, s->reporter, org(call),
+    return core_refuse(call, "ITEM_SCRAPPED", "item %s is scrapped", item.id);
+  rv = listing_store_stolen_insert(pg, item.id, s->report_ref, s->reporter, core_org(call),
                                    pg_tx_time_us(pg));
   if (rv == REG_EEXIST)
-    return refuse(call, "ALREADY_REPORTED", "item %s is already reported stolen", item.id);
+    return core_refuse(call, "ALREADY_REPORTED", "item %s is already reported stolen", item.id);
   char ev[IDS_MAX];
   Registry__V1__ReportStolenResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
   registry__v1__report_stolen_response__init(r);
   if (rv || (rv = items_set_status(pg, &item, IS(STOLEN))) ||
-      (rv = items_event(pg, ring(call), call->arena, EV(STOLEN_REPORTED), org(call), item.id, ev)) ||
+      (rv = items_event(pg, core_ring(call), call->arena, EV(STOLEN_REPORTED), core_org(call), item.id, ev)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(STOLEN_REPORTED), .organization_id = org(call),
+                    &(items_history){.kind = HK(STOLEN_REPORTED), .organization_id = core_org(call),
                                      .detail = s->report_ref, .event_id = ev})) ||
-      (rv = items_suspend_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN, NULL,
+      (rv = items_suspend_listings(pg, call->arena, &item, core_org(call), ITEMS_SUSPENDED_STOLEN, NULL,
                                    &r->suspended_listing_ids, &r->n_suspended_listing_ids)) ||
       (rv = item_out(call, pg, item.id, &r->item)) ||
       (rv = replay_item(call, pg, &r->base, item.id, stored)))
@@ -1015,10 +972,10 @@ static int do_clear_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   char *ref = NULL;
   rv = item.status == IS(STOLEN)
            ? listing_store_stolen_clear(pg, call->arena, item.id, s->report_ref, s->reason,
-                                        org(call), pg_tx_time_us(pg), &ref)
+                                        core_org(call), pg_tx_time_us(pg), &ref)
            : REG_ENOTFOUND;
   if (rv == REG_ENOTFOUND)
-    return refuse(call, "NOT_REPORTED_STOLEN", "item %s is not reported stolen", item.id);
+    return core_refuse(call, "NOT_REPORTED_STOLEN", "item %s is not reported stolen", item.id);
   if (rv == REG_EPERM)
     return rpc_fail(&call->status, RPC_NOT_FOUND, "item %s has no open stolen report %s", item.id,
                     s->report_ref);
@@ -1027,11 +984,11 @@ static int do_clear_stolen(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMess
   if (!r) return REG_ENOMEM;
   registry__v1__clear_stolen_response__init(r);
   if (rv || (rv = items_set_status(pg, &item, IS(ACTIVE))) ||
-      (rv = items_event(pg, ring(call), call->arena, EV(STOLEN_CLEARED), org(call), item.id, ev)) ||
+      (rv = items_event(pg, core_ring(call), call->arena, EV(STOLEN_CLEARED), core_org(call), item.id, ev)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(STOLEN_CLEARED), .organization_id = org(call),
+                    &(items_history){.kind = HK(STOLEN_CLEARED), .organization_id = core_org(call),
                                      .detail = ref, .event_id = ev})) ||
-      (rv = items_release_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_STOLEN,
+      (rv = items_release_listings(pg, call->arena, &item, core_org(call), ITEMS_SUSPENDED_STOLEN,
                                    &r->reactivated_listing_ids, &r->n_reactivated_listing_ids)) ||
       (rv = item_out(call, pg, item.id, &r->item)) ||
       (rv = replay_item(call, pg, &r->base, item.id, stored)))
@@ -1060,10 +1017,10 @@ static int do_clear_brand(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessa
   const Registry__V1__ClearBrandRequest *req = arg;
   items_row item;
   int rv = items_lock(pg, req->item_id, &item);
-  if (rv == REG_ENOTFOUND) return not_found(call, "item", req->item_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "item", req->item_id);
   if (rv != 0) return rv;
-  rv = items_clear_brand(pg, &item, org(call), (int)req->brand, req->reason, req->decision_ref);
-  if (rv == REG_ENOTFOUND) return refuse(call, "BRAND_NOT_SET", "item %s does not carry that brand", item.id);
+  rv = items_clear_brand(pg, &item, core_org(call), (int)req->brand, req->reason, req->decision_ref);
+  if (rv == REG_ENOTFOUND) return core_refuse(call, "BRAND_NOT_SET", "item %s does not carry that brand", item.id);
   Registry__V1__ClearBrandResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
   registry__v1__clear_brand_response__init(r);
@@ -1093,7 +1050,7 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   if (rv != 0) return rv;
   int from = (int)l.msg->status;
   if (listing_rules_transition(from, LS(TAKEN_DOWN), LISTING_BY_INSPECTOR) != 0)
-    return refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be taken down",
+    return core_refuse(call, "INVALID_STATUS_TRANSITION", "a %s listing cannot be taken down",
                   items_listing_status_name(from));
   listing_change c = {.price_fen = -1, .status = LS(TAKEN_DOWN), .status_detail = req->reason,
                       .at_us = pg_tx_time_us(pg)};
@@ -1104,13 +1061,13 @@ static int do_take_down(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   if ((rv = listing_store_update(pg, req->listing_id, &c)) ||
       (rv = emit_listing(call, pg, EV(LISTING_TAKEN_DOWN), req->listing_id, NULL, ev)) ||
       (rv = items_history_add(pg, item.id,
-                    &(items_history){.kind = HK(TAKEN_DOWN), .organization_id = org(call),
+                    &(items_history){.kind = HK(TAKEN_DOWN), .organization_id = core_org(call),
                                      .listing_id = req->listing_id, .price_fen = l.msg->price_fen,
                                      .detail = req->reason, .event_id = ev})) ||
       (rv = listing_out(call, pg, req->listing_id, &r->listing)))
     return rv;
   listing_rec masked;
-  if ((rv = listing_store_get(pg, ring(call), call->arena, req->listing_id, 0, 0, &masked)) ||
+  if ((rv = listing_store_get(pg, core_ring(call), call->arena, req->listing_id, 0, 0, &masked)) ||
       (rv = replay_masked(call, &r->base, "listing", &masked.msg->base, stored)))
     return rv;
   *resp = &r->base;
@@ -1136,7 +1093,7 @@ static int do_register_market(rpc_call *call, pg_conn *pg, void *arg, ProtobufCM
   Registry__V1__RegisterMarketResponse *r = arena_alloc(call->arena, sizeof(*r));
   if (!r) return REG_ENOMEM;
   registry__v1__register_market_response__init(r);
-  int rv = listing_store_market_insert(pg, call->arena, id, req, org(call), pg_tx_time_us(pg),
+  int rv = listing_store_market_insert(pg, call->arena, id, req, core_org(call), pg_tx_time_us(pg),
                                        &r->market);
   if (rv || (rv = emit(call, pg, EV(MARKET_REGISTERED), NULL, NULL, &r->market->base, NULL)))
     return rv;

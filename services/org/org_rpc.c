@@ -14,6 +14,7 @@
 #include "services/core/ids.h"
 #include "services/core/page.h"
 #include "services/core/pbtime.h"
+#include "services/core/rpcutil.h"
 #include "services/core/write.h"
 #include "services/org/org.h"
 #include "services/org/org_rpc.h"
@@ -28,9 +29,6 @@ static int is_admin(const rpc_call *call) {
   return org_has_role(call->caller.roles, REGISTRY__V1__ROLE__ROLE_ADMIN);
 }
 
-static int not_found(rpc_call *call, const char *what, const char *id) {
-  return rpc_fail(&call->status, RPC_NOT_FOUND, "%s %s not found", what, id);
-}
 
 /* Appends an event whose record is the packed message. */
 static int event(rpc_call *call, pg_conn *pg, int type, const ProtobufCMessage *record) {
@@ -50,21 +48,6 @@ static int key_target(rpc_call *call, const char *requested, const char **out) {
   *out = target;
   return 0;
 }
-
-/* A response whose one field is `organization` (Suspend, Reinstate,
- * SetQualification, RevokeQualification): one builder for the four types. */
-static int org_response(rpc_call *call, const ProtobufCMessageDescriptor *d,
-                        Registry__V1__Organization *org, ProtobufCMessage **resp) {
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "organization");
-  if (!f) return REG_EINVAL;
-  ProtobufCMessage *m = arena_alloc(call->arena, d->sizeof_message);
-  if (!m) return REG_ENOMEM;
-  protobuf_c_message_init(d, m);
-  *(Registry__V1__Organization **)(void *)((char *)m + f->offset) = org;
-  *resp = m;
-  return 0;
-}
-
 
 /* ---- CreateOrganization ---- */
 
@@ -128,7 +111,7 @@ static int do_issue(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **r
   issue_arg *c = arg;
   Registry__V1__Organization *org = NULL;
   int rv = org_store_get(pg, call->arena, c->org_id, -1, &org);
-  if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "organization", c->org_id);
   if (rv != 0) return rv;
   char *key = arena_alloc(call->arena, 64), *key_id = arena_alloc(call->arena, IDS_MAX);
   Registry__V1__ApiKey *meta = NULL;
@@ -170,7 +153,7 @@ static int do_revoke_key(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
   const char *key_id = arg;
   Registry__V1__ApiKey *k = NULL;
   int rv = org_store_key_get(pg, call->arena, key_id, &k);
-  if (rv == REG_ENOTFOUND) return not_found(call, "API key", key_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "API key", key_id);
   if (rv != 0) return rv;
   if (strcmp(k->organization_id, call->caller.org_id) != 0 && !is_admin(call))
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
@@ -181,12 +164,7 @@ static int do_revoke_key(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessag
         (rv = event(call, pg, EV(API_KEY_REVOKED), &k->base)))
       return rv;
   }
-  Registry__V1__RevokeApiKeyResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  registry__v1__revoke_api_key_response__init(r);
-  r->key = k;
-  *resp = &r->base;
-  return 0;
+  return core_respond(call, &registry__v1__revoke_api_key_response__descriptor, "key", k, resp);
 }
 
 int org_rpc_revoke_api_key(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -208,7 +186,7 @@ static int do_list_keys(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   if (strcmp(c->org_id, call->caller.org_id) != 0) {
     Registry__V1__Organization *org = NULL;
     int rv = org_store_get(pg, call->arena, c->org_id, -1, &org);
-    if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "organization", c->org_id);
     if (rv != 0) return rv;
   }
   Registry__V1__ListApiKeysResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -217,37 +195,23 @@ static int do_list_keys(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   int more = 0;
   int rv = org_store_key_list(pg, call->arena, c->org_id, c->page.cursor, c->page.size, &r->keys,
                               &r->n_keys, &more);
-  if (rv == REG_EINVAL) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+  if (rv == REG_EINVAL) return core_bad_page_token(call);
   if (rv != 0) return rv;
-  if (more && r->n_keys) {
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!tok) return REG_ENOMEM;
-    rv = page_next_token(call_app(call)->page_key, &c->page,
-                         org_store_key_cursor(call->arena, r->keys[r->n_keys - 1]), tok);
-    if (rv != 0) return rv;
-    r->next_page_token = tok;
-  }
+  if (more && r->n_keys &&
+      (rv = core_page_token(call, &c->page, org_store_key_cursor(call->arena, r->keys[r->n_keys - 1]),
+                            &r->next_page_token)) != 0)
+    return rv;
   *resp = &r->base;
   return 0;
 }
 
-/* Decodes the page size and token; a failure is the caller's fault. */
-static int page_or_fail(rpc_call *call, int32_t size, const char *token,
-                        const char *const *filters, size_t n, page_req *out) {
-  int rv = page_begin(call_app(call)->page_key, size, token, filters, n, out);
-  if (rv == REG_ERANGE) return rpc_fail_field(&call->status, "page_size", "page_size must not be negative");
-  if (rv == REG_EPERM)
-    return rpc_fail_field(&call->status, "page_token", "page_token was issued for other filters");
-  if (rv != 0) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
-  return 0;
-}
 
 int org_rpc_list_api_keys(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__ListApiKeysRequest *req = (const void *)m;
   list_keys_arg c = {0};
   if (key_target(call, req->organization_id, &c.org_id) != 0) return -1;
   const char *filters[] = {call->method->path, c.org_id};
-  if (page_or_fail(call, req->page_size, req->page_token, filters, 2, &c.page) != 0) return -1;
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 2, &c.page) != 0) return -1;
   return read_run(call, do_list_keys, &c, resp);
 }
 
@@ -265,7 +229,7 @@ static int do_suspend(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
   suspend_arg *c = arg;
   Registry__V1__Organization *org = NULL;
   int rv = org_store_get(pg, call->arena, c->org_id, -1, &org);
-  if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "organization", c->org_id);
   if (rv != 0) return rv;
   int was_suspended = org->status == REGISTRY__V1__ORGANIZATION_STATUS__ORGANIZATION_STATUS_SUSPENDED;
   /* reinstating an active organization changes nothing and logs nothing;
@@ -277,10 +241,10 @@ static int do_suspend(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
                     &org->base)))
       return rv;
   }
-  return org_response(call,
+  return core_respond(call,
                       c->suspend ? &registry__v1__suspend_organization_response__descriptor
                                  : &registry__v1__reinstate_organization_response__descriptor,
-                      org, resp);
+                      "organization", org, resp);
 }
 
 static int suspend_common(rpc_call *call, const ProtobufCMessage *m, const char *org_id,
@@ -314,7 +278,7 @@ int org_rpc_reinstate_organization(rpc_call *call, const ProtobufCMessage *m, Pr
 static int get_org_plain(rpc_call *call, const char *id, Registry__V1__Organization **org) {
   if (core_timeout_ms(call) < 0) return rpc_fail(&call->status, RPC_DEADLINE_EXCEEDED, "deadline exceeded");
   int rv = org_store_get(call_pg(call), call->arena, id, -1, org);
-  if (rv == REG_ENOTFOUND) return not_found(call, "organization", id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "organization", id);
   if (rv != 0) return core_fail_err(call, rv);
   return 0;
 }
@@ -363,7 +327,7 @@ static int do_qualification(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
   qual_arg *c = arg;
   Registry__V1__Organization *org = NULL;
   int rv = org_store_get(pg, call->arena, c->org_id, -1, &org);
-  if (rv == REG_ENOTFOUND) return not_found(call, "organization", c->org_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "organization", c->org_id);
   if (rv != 0) return rv;
   if (c->revoke) {
     rv = org_store_revoke_qualification(pg, c->org_id, c->kind, c->reason);
@@ -377,10 +341,10 @@ static int do_qualification(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMes
       (rv = event(call, pg, c->revoke ? EV(QUALIFICATION_REVOKED) : EV(QUALIFICATION_SET),
                   &org->base)))
     return rv;
-  return org_response(call,
+  return core_respond(call,
                       c->revoke ? &registry__v1__revoke_qualification_response__descriptor
                                 : &registry__v1__set_qualification_response__descriptor,
-                      org, resp);
+                      "organization", org, resp);
 }
 
 int org_rpc_set_qualification(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
@@ -427,14 +391,10 @@ static int do_list_orgs(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage
   if (rv != 0) return rv;
   /* the public directory: no suspension details */
   for (size_t i = 0; i < r->n_organizations; i++) r->organizations[i]->suspended_reason = (char *)"";
-  if (more && r->n_organizations) {
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!tok) return REG_ENOMEM;
-    rv = page_next_token(call_app(call)->page_key, &c->page,
-                         r->organizations[r->n_organizations - 1]->id, tok);
-    if (rv != 0) return rv;
-    r->next_page_token = tok;
-  }
+  if (more && r->n_organizations &&
+      (rv = core_page_token(call, &c->page, r->organizations[r->n_organizations - 1]->id,
+                            &r->next_page_token)) != 0)
+    return rv;
   *resp = &r->base;
   return 0;
 }
@@ -445,18 +405,14 @@ int org_rpc_list_organizations(rpc_call *call, const ProtobufCMessage *m, Protob
   org_violation v;
   if (c.role && org_rules_check_role(c.role, "role", &v) != 0) return bad(call, &v);
   if (c.kind && org_rules_check_kind(c.kind, "qualification_kind", &v) != 0) return bad(call, &v);
-  if (req->valid_on && *req->valid_on) {
-    if (clock_day_parse(req->valid_on, &c.valid_on) != 0)
-      return rpc_fail_field(&call->status, "valid_on", "valid_on must be a date YYYY-MM-DD");
-  } else {
-    c.valid_on = clock_today_cst();
-  }
+  if (core_parse_day(call, req->valid_on, "valid_on", &c.valid_on) != 0) return -1;
+  if (!core_given(req->valid_on)) c.valid_on = clock_today_cst();
   char role[12], kind[12], day[11];
   snprintf(role, sizeof(role), "%d", c.role);
   snprintf(kind, sizeof(kind), "%d", c.kind);
   clock_day_format(c.valid_on, day);
   const char *filters[] = {call->method->path, role, kind, day};
-  if (page_or_fail(call, req->page_size, req->page_token, filters, 4, &c.page) != 0) return -1;
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 4, &c.page) != 0) return -1;
   return read_run(call, do_list_orgs, &c, resp);
 }
 

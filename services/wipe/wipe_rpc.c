@@ -27,6 +27,7 @@
 #include "services/core/mask.h"
 #include "services/core/page.h"
 #include "services/core/pbtime.h"
+#include "services/core/rpcutil.h"
 #include "services/core/text.h"
 #include "services/core/write.h"
 #include "services/wipe/wipe.h"
@@ -41,23 +42,8 @@
 #define WIPE_OPERATOR_DOMAIN "wipe_operator"
 #define WIPE_REASON_MAX 200 /* characters of a revocation reason */
 
-static const pii_keyring *ring(const rpc_call *call) { return call_app(call)->pii; }
-static const char *org(const rpc_call *call) { return call->caller.org_id; }
-static int given(const char *s) { return s && *s; }
-static int is_inspector(const rpc_call *call) { return (call->caller.roles >> ROLE(INSPECTOR)) & 1u; }
 
-static int not_found(rpc_call *call, const char *what, const char *id) {
-  return rpc_fail(&call->status, RPC_NOT_FOUND, "%s %s not found", what, id);
-}
 
-/* A required registry id (certificate_id, item_id): present and no longer
- * than any id the registry makes. */
-static int check_id(rpc_call *call, const char *s, const char *field) {
-  if (!given(s)) return rpc_fail_field(&call->status, field, "%s is required", field);
-  if (strlen(s) >= IDS_MAX)
-    return rpc_fail_field(&call->status, field, "%s is not a registry id (too long)", field);
-  return 0;
-}
 
 /* ---- SubmitWipe ---- */
 
@@ -78,9 +64,9 @@ static int device_item(rpc_call *call, pg_conn *pg, const Registry__V1__SubmitWi
                        items_row *item) {
   const Registry__V1__Device *d = req->device;
   int rv;
-  if (given(d->item_id)) {
+  if (core_given(d->item_id)) {
     rv = items_lock(pg, d->item_id, item);
-    if (rv == REG_ENOTFOUND) return not_found(call, "item", d->item_id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "item", d->item_id);
     if (rv != 0) return rv;
     if (item->kind != IK(ELECTRONIC))
       return rpc_fail_field(&call->status, "device.item_id",
@@ -99,7 +85,7 @@ static int device_item(rpc_call *call, pg_conn *pg, const Registry__V1__SubmitWi
   registry__v1__register_item_request__init(&r);
   r.item_case = REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_ELECTRONIC;
   r.electronic = &e;
-  rv = items_register(pg, org(call), &r, item, NULL, NULL);
+  rv = items_register(pg, core_org(call), &r, item, NULL, NULL);
   if (rv == REG_EINVAL) /* the identifiers belong to an item of another kind */
     return rpc_fail_field(&call->status, "device",
                           "the device's identifiers name an item that is not an electronic device");
@@ -115,16 +101,16 @@ typedef struct operator_sealed {
 
 static int seal_operator(rpc_call *call, const char *record_id, const char *name,
                          operator_sealed *out) {
-  char *key = arena_printf(call->arena, "%s\n%s", org(call), name);
+  char *key = arena_printf(call->arena, "%s\n%s", core_org(call), name);
   char ad[96];
   snprintf(ad, sizeof(ad), "wipe_records/operator/%s", record_id);
   size_t len = strlen(name);
   out->enc = arena_alloc(call->arena, len + PII_OVERHEAD);
   if (!key || !out->enc) return REG_ENOMEM;
-  int rv = pii_blind_index(ring(call), WIPE_OPERATOR_DOMAIN, key, out->ref);
+  int rv = pii_blind_index(core_ring(call), WIPE_OPERATOR_DOMAIN, key, out->ref);
   sodium_memzero(key, strlen(key));
   if (rv != 0) return rv;
-  return pii_encrypt(ring(call), ad, (const uint8_t *)name, len, out->enc, len + PII_OVERHEAD,
+  return pii_encrypt(core_ring(call), ad, (const uint8_t *)name, len, out->enc, len + PII_OVERHEAD,
                      &out->enc_len);
 }
 
@@ -133,7 +119,7 @@ static int seal_operator(rpc_call *call, const char *record_id, const char *name
 static int body_device(rpc_call *call, pg_conn *pg, const char *item_id,
                        Registry__V1__Device **out) {
   Registry__V1__Item *it = NULL;
-  int rv = items_get(pg, ring(call), call->arena, item_id, 0, &it);
+  int rv = items_get(pg, core_ring(call), call->arena, item_id, 0, &it);
   if (rv != 0) return rv;
   Registry__V1__Device *d = arena_alloc(call->arena, sizeof(*d));
   if (!d) return REG_ENOMEM;
@@ -171,7 +157,7 @@ static int issue(rpc_call *call, pg_conn *pg, const issue_ctx *x, Registry__V1__
   memcpy(opref, x->op->ref, 32);
   b.certificate_id = (char *)x->certificate_id;
   b.registry_id = call_app(call)->cfg.registry_id;
-  b.issuer_organization_id = (char *)org(call);
+  b.issuer_organization_id = (char *)core_org(call);
   b.issued_at = pbtime_new(a, at);
   b.record_id = (char *)x->record_id;
   b.item_id = (char *)x->item_id;
@@ -204,14 +190,14 @@ static int issue(rpc_call *call, pg_conn *pg, const issue_ctx *x, Registry__V1__
 
   char ev[IDS_MAX];
   event_refs refs = {.item_id = x->item_id, .certificate_id = x->certificate_id};
-  if ((rv = events_append(pg, EV(CERTIFICATE_ISSUED), org(call), &refs, body, len, ev)) != 0)
+  if ((rv = events_append(pg, EV(CERTIFICATE_ISSUED), core_org(call), &refs, body, len, ev)) != 0)
     return rv;
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, x->certificate_id);
   pg_params_text(&p, x->record_id);
   pg_params_text(&p, x->item_id);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_bytea(&p, body, len);
   pg_params_bytea(&p, sig, 64);
   pg_params_text(&p, kid);
@@ -268,7 +254,7 @@ static int do_submit(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   pg_params_init(&p);
   pg_params_text(&p, record_id);
   pg_params_text(&p, item.id);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_bytea(&p, facts_buf, facts_len);
   pg_params_bytea(&p, op.ref, 32);
   pg_params_bytea(&p, op.enc, op.enc_len);
@@ -285,7 +271,7 @@ static int do_submit(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   char ev[IDS_MAX];
   event_refs refs = {.item_id = item.id, .certificate_id = refused ? NULL : cert_id};
   if (rv != 0 ||
-      (rv = events_append(pg, EV(WIPE_RECORDED), org(call), &refs, facts_buf, facts_len, ev)) != 0)
+      (rv = events_append(pg, EV(WIPE_RECORDED), core_org(call), &refs, facts_buf, facts_len, ev)) != 0)
     return rv;
 
   Registry__V1__SubmitWipeResponse *r = arena_alloc(call->arena, sizeof(*r));
@@ -301,7 +287,7 @@ static int do_submit(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
     if ((rv = issue(call, pg, &x, &r->certificate)) != 0) return rv;
   }
   items_history h = {.kind = HK(WIPED),
-                     .organization_id = org(call),
+                     .organization_id = core_org(call),
                      .certificate_id = refused ? NULL : cert_id,
                      .detail = refused ? refused : "CERTIFIED",
                      .event_id = refused ? ev : r->certificate->event_id};
@@ -315,7 +301,7 @@ int wipe_rpc_submit_wipe(rpc_call *call, const ProtobufCMessage *m, ProtobufCMes
   wipe_violation v;
   if (wipe_rules_check_submit(req, clock_now_us(), &v) != 0)
     return rpc_fail_field(&call->status, v.field, "%s %s", v.field, v.message);
-  if (given(req->device->item_id) && check_id(call, req->device->item_id, "device.item_id") != 0)
+  if (core_given(req->device->item_id) && core_check_id(call, req->device->item_id, "device.item_id") != 0)
     return -1;
   return write_run(call, m, &registry__v1__submit_wipe_response__descriptor, do_submit, req, resp);
 }
@@ -325,19 +311,15 @@ int wipe_rpc_submit_wipe(rpc_call *call, const ProtobufCMessage *m, ProtobufCMes
 static int do_get(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **resp) {
   certs_rec rec;
   int rv = certs_get(pg, call->arena, arg, &rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "certificate", arg);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "certificate", arg);
   if (rv != 0) return rv;
-  Registry__V1__GetCertificateResponse *r = arena_alloc(call->arena, sizeof(*r));
-  if (!r) return REG_ENOMEM;
-  registry__v1__get_certificate_response__init(r);
-  r->certificate = rec.msg;
-  *resp = &r->base;
-  return 0;
+  return core_respond(call, &registry__v1__get_certificate_response__descriptor, "certificate", rec.msg,
+                      resp);
 }
 
 int wipe_rpc_get_certificate(rpc_call *call, const ProtobufCMessage *m, ProtobufCMessage **resp) {
   const Registry__V1__GetCertificateRequest *req = (const void *)m;
-  if (check_id(call, req->certificate_id, "certificate_id") != 0) return -1;
+  if (core_check_id(call, req->certificate_id, "certificate_id") != 0) return -1;
   return read_run(call, do_get, req->certificate_id, resp);
 }
 
@@ -352,7 +334,7 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   list_arg *c = arg;
   certs_filter f = {c->item_id, c->imei, c->serial_no, c->issuer_id, 0, NULL};
   if (c->page.cursor[0] && page_cursor_parse(c->page.cursor, &f.after_us, &f.after_id) != 0)
-    return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+    return core_bad_page_token(call);
   certs_rec *recs = NULL;
   size_t n = 0;
   int more = 0;
@@ -365,13 +347,10 @@ static int do_list(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **re
   for (size_t i = 0; i < n; i++) cs[i] = recs[i].msg;
   out->certificates = cs;
   out->n_certificates = n;
-  if (more && n) {
-    char *cursor = page_cursor(call->arena, recs[n - 1].issued_at_us, recs[n - 1].msg->id);
-    char *tok = arena_alloc(call->arena, PAGE_TOKEN_MAX);
-    if (!cursor || !tok || page_next_token(call_app(call)->page_key, &c->page, cursor, tok) != 0)
-      return REG_ENOMEM;
-    out->next_page_token = tok;
-  }
+  if (more && n &&
+      (rv = core_next_page_token(call, &c->page, recs[n - 1].issued_at_us, recs[n - 1].msg->id,
+                                 &out->next_page_token)) != 0)
+    return rv;
   *resp = &out->base;
   return 0;
 }
@@ -386,7 +365,7 @@ int wipe_rpc_list_certificates(rpc_call *call, const ProtobufCMessage *m,
   const char **slots[] = {&c.item_id, &c.imei, &c.serial_no, &c.issuer_id};
   const char *first = NULL;
   for (size_t i = 0; i < 4; i++) {
-    if (!given(vals[i])) continue;
+    if (!core_given(vals[i])) continue;
     text_trim(vals[i]);
     if (first)
       return rpc_fail_field(&call->status, names[i], "give at most one of item_id, imei, serial_no "
@@ -398,15 +377,10 @@ int wipe_rpc_list_certificates(rpc_call *call, const ProtobufCMessage *m,
   }
   /* Decision: no filter lists a caller's own certificates; an inspector's
    * all of them. */
-  if (!first && !is_inspector(call)) c.issuer_id = org(call);
+  if (!first && !core_is_inspector(call)) c.issuer_id = core_org(call);
   const char *filters[] = {call->method->path, c.item_id ? c.item_id : "", c.imei ? c.imei : "",
                            c.serial_no ? c.serial_no : "", c.issuer_id ? c.issuer_id : ""};
-  int rv = page_begin(call_app(call)->page_key, req->page_size, req->page_token, filters, 5, &c.page);
-  if (rv == REG_ERANGE)
-    return rpc_fail_field(&call->status, "page_size", "page_size must not be negative");
-  if (rv == REG_EPERM)
-    return rpc_fail_field(&call->status, "page_token", "page_token was issued for other filters");
-  if (rv != 0) return rpc_fail_field(&call->status, "page_token", "invalid page_token");
+  if (core_page_begin(call, req->page_size, req->page_token, filters, 5, &c.page) != 0) return -1;
   return read_run(call, do_list, &c, resp);
 }
 
@@ -436,11 +410,11 @@ static int do_verify(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   if (!c) {
     certs_rec rec;
     rv = certs_get(pg, call->arena, x->id, &rec);
-    if (rv == REG_ENOTFOUND) return not_found(call, "certificate", x->id);
+    if (rv == REG_ENOTFOUND) return core_not_found(call, "certificate", x->id);
     if (rv != 0) return rv;
     c = rec.msg;
     revoked = rec.msg->revoked;
-  } else if (given(c->id) && strlen(c->id) < IDS_MAX && (rv = is_revoked(pg, c->id, &revoked))) {
+  } else if (core_given(c->id) && strlen(c->id) < IDS_MAX && (rv = is_revoked(pg, c->id, &revoked))) {
     return rv;
   }
   wipe_cert_key *keys = NULL;
@@ -476,7 +450,7 @@ int wipe_rpc_verify_certificate(rpc_call *call, const ProtobufCMessage *m,
     const char *id = req->subject_case == REGISTRY__V1__VERIFY_CERTIFICATE_REQUEST__SUBJECT_CERTIFICATE_ID
                          ? req->certificate_id
                          : NULL;
-    if (check_id(call, id, "certificate_id") != 0) return -1;
+    if (core_check_id(call, id, "certificate_id") != 0) return -1;
     x.id = id;
   }
   return read_run(call, do_verify, &x, resp);
@@ -490,9 +464,9 @@ static int do_revoke(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   const Registry__V1__RevokeCertificateRequest *req = arg;
   certs_rec rec;
   int rv = certs_get(pg, call->arena, req->certificate_id, &rec);
-  if (rv == REG_ENOTFOUND) return not_found(call, "certificate", req->certificate_id);
+  if (rv == REG_ENOTFOUND) return core_not_found(call, "certificate", req->certificate_id);
   if (rv != 0) return rv;
-  if (!is_inspector(call) && strcmp(rec.issuer_id, org(call)) != 0)
+  if (!core_is_inspector(call) && strcmp(rec.issuer_id, core_org(call)) != 0)
     return rpc_fail(&call->status, RPC_PERMISSION_DENIED,
                     "only the issuer or an inspector may revoke certificate %s", req->certificate_id);
   /* the item first (lock order), then the certificate as it is now: two
@@ -518,12 +492,12 @@ static int do_revoke(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   if (!record) return REG_ENOMEM;
   char ev[IDS_MAX];
   event_refs refs = {.item_id = item.id, .certificate_id = req->certificate_id};
-  if ((rv = events_append(pg, EV(CERTIFICATE_REVOKED), org(call), &refs, record, len, ev)) != 0)
+  if ((rv = events_append(pg, EV(CERTIFICATE_REVOKED), core_org(call), &refs, record, len, ev)) != 0)
     return rv;
   pg_params p;
   pg_params_init(&p);
   pg_params_text(&p, req->certificate_id);
-  pg_params_text(&p, org(call));
+  pg_params_text(&p, core_org(call));
   pg_params_text(&p, req->reason);
   pg_params_text(&p, ev);
   pg_params_int(&p, pg_tx_time_us(pg));
@@ -536,12 +510,12 @@ static int do_revoke(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   if (rv != 0) return rv;
   registry__v1__revoke_certificate_response__init(r);
   items_history h = {.kind = HK(CERTIFICATE_REVOKED),
-                     .organization_id = org(call),
+                     .organization_id = core_org(call),
                      .certificate_id = req->certificate_id,
                      .detail = req->reason,
                      .event_id = ev};
   if ((rv = items_history_add(pg, item.id, &h)) != 0 ||
-      (rv = items_suspend_listings(pg, call->arena, &item, org(call), ITEMS_SUSPENDED_CERTIFICATE,
+      (rv = items_suspend_listings(pg, call->arena, &item, core_org(call), ITEMS_SUSPENDED_CERTIFICATE,
                                    req->certificate_id, &r->suspended_listing_ids,
                                    &r->n_suspended_listing_ids)) != 0 ||
       (rv = certs_get(pg, call->arena, req->certificate_id, &rec)) != 0)
@@ -554,9 +528,9 @@ static int do_revoke(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
 int wipe_rpc_revoke_certificate(rpc_call *call, const ProtobufCMessage *m,
                                 ProtobufCMessage **resp) {
   Registry__V1__RevokeCertificateRequest *req = (Registry__V1__RevokeCertificateRequest *)m;
-  if (check_id(call, req->certificate_id, "certificate_id") != 0) return -1;
+  if (core_check_id(call, req->certificate_id, "certificate_id") != 0) return -1;
   if (req->reason) text_trim(req->reason);
-  if (!given(req->reason)) return rpc_fail_field(&call->status, "reason", "reason is required");
+  if (!core_given(req->reason)) return rpc_fail_field(&call->status, "reason", "reason is required");
   if (text_chars(req->reason) > WIPE_REASON_MAX)
     return rpc_fail_field(&call->status, "reason", "reason must be at most %d characters",
                           WIPE_REASON_MAX);
