@@ -220,9 +220,13 @@ static void cache_get(rpc_call *call, const char *subject_id, clock_day today, c
   if (v->type != REDIS_REPLY_STRING) goto out;
   long long gen = 0;
   int day = 0, person = 0, used = 0;
-  if (sscanf(v->str, "%lld %d %d %n", &gen, &day, &person, &used) != 3 || used <= 0 ||
-      (size_t)used > v->len || gen != c->gen || day != today)
+  /* the header ends at its one space; "%n" before it, not after: a space
+   * in the format would also skip the packed message's leading bytes when
+   * they are whitespace (its first tag is 0x0a) */
+  if (sscanf(v->str, "%lld %d %d%n", &gen, &day, &person, &used) != 3 || used <= 0 ||
+      (size_t)used >= v->len || v->str[used] != ' ' || gen != c->gen || day != today)
     goto out;
+  used++;
   c->resp = registry__v1__get_credit_profile_response__unpack(
       arena_allocator(call->arena), v->len - (size_t)used, (const uint8_t *)v->str + used);
   if (c->resp) {

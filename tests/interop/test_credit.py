@@ -818,6 +818,17 @@ class CreditTest(CreditCase):
         self.submit(self.insp, org_sub.id, cu.COUNTERFEIT, 1)
         self.assertProfile(self.profile(self.p2, org_sub.id, purpose=""), "B", 90, 2, 1)
         self.assertProfile(self.profile(self.p2, org_sub.id, purpose=""), "B", 90, 2, 1)
+        # a hit is served from the cache: a record written behind the
+        # registry's back (no generation bump) is not seen until the next
+        # change through the API
+        self.server.db.query(
+            "INSERT INTO credit_records (id, subject_id, category, severity, occurred_on, "
+            "summary, source_organization_id, event_id, created_at) VALUES "
+            "('rec_behind_the_back', '%s', %d, 5, current_date, 'x', 'org', 'evt_x', now())"
+            % (org_sub.id, cu.COUNTERFEIT))
+        self.assertProfile(self.profile(self.p2, org_sub.id, purpose=""), "B", 90, 2, 1)
+        self.submit(self.insp, org_sub.id, cu.NOTE, 1)
+        self.assertProfile(self.profile(self.p2, org_sub.id, purpose=""), "D", 40, 12, 2)
         # a person's cached profile read still writes the access log
         n = self.count("SELECT count(*) FROM access_log WHERE subject_id = '%s'" % sub.id)
         self.profile(self.p2, sub.id)
