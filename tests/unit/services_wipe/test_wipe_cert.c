@@ -4,25 +4,12 @@
  * listed key that did not sign; the key's validity window at issue; revoked;
  * an empty or garbage body; and verification across a key rotation. Key
  * ids are the real C2SP ids of "reg.test/certificate". */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-#include <sodium.h>
+#include "tests/unit/sigdoc_test.h"
 
-#include "crypto/sig.h"
 #include "services/wipe/wipe.h"
 
 #define KEY_NAME "reg.test/certificate"
 #define CERT_ID "crt_01JQ3Z5V8R6W2X9Y4T7N0M1K2P"
-/* 2026-03-15T10:00:00+08:00 */
-#define NOW_S INT64_C(1773540000)
-#define S_US INT64_C(1000000)
-#define DAY_S INT64_C(86400)
 
 #define WM(x) REGISTRY__V1__WIPE_METHOD__WIPE_METHOD_##x
 #define WT(x) REGISTRY__V1__WIPE_TECHNIQUE__WIPE_TECHNIQUE_##x
@@ -30,22 +17,6 @@
 #define DS(x) REGISTRY__V1__DESTINATION__DESTINATION_##x
 #define WR(x) REGISTRY__V1__WIPE_RESULT__WIPE_RESULT_##x
 #define MT(x) REGISTRY__V1__MEDIA_TYPE__MEDIA_TYPE_##x
-
-/* A signing key from a fixed seed, with its listing entry. */
-typedef struct tkey {
-  uint8_t pk[32], sk[64];
-  wipe_cert_key k;
-} tkey;
-
-static void key_from_seed(tkey *t, uint8_t seed_byte) {
-  uint8_t seed[crypto_sign_SEEDBYTES], id[SIG_KEY_ID_LEN];
-  memset(seed, seed_byte, sizeof(seed));
-  assert_int_equal(crypto_sign_seed_keypair(t->pk, t->sk, seed), 0);
-  memset(&t->k, 0, sizeof(t->k));
-  assert_int_equal(sig_key_id(KEY_NAME, t->pk, id), 0);
-  sig_key_id_hex(id, t->k.key_id);
-  memcpy(t->k.pk, t->pk, sizeof(t->pk));
-}
 
 /* A packed body naming `cert_id`, issued at `issued_s` (+ `nanos`); the
  * caller frees *out. */
@@ -101,11 +72,7 @@ static size_t pack_body(const char *cert_id, int64_t issued_s, int32_t nanos, ui
   b.destination = DS(RESALE);
   b.result = WR(SUCCESS);
 
-  size_t len = registry__v1__wipe_certificate_body__get_packed_size(&b);
-  *out = malloc(len);
-  assert_non_null(*out);
-  assert_int_equal(registry__v1__wipe_certificate_body__pack(&b, *out), len);
-  return len;
+  return sigdoc_pack(&b.base, out);
 }
 
 /* A certificate over body[len] signed by `signer`, listing `key_id`. */
@@ -119,13 +86,9 @@ static void cert_make(tcert *t, const tkey *signer, const char *key_id, uint8_t 
   Registry__V1__Certificate init = REGISTRY__V1__CERTIFICATE__INIT;
   t->c = init;
   t->body = body;
-  assert_int_equal(wipe_cert_sign(signer->sk, body, len, t->sig), 0);
+  sigdoc_sign(wipe_cert_sign, signer, key_id, body, len, t->sig, &t->c.body, &t->c.signature,
+              &t->c.key_id);
   t->c.id = CERT_ID;
-  t->c.body.data = body;
-  t->c.body.len = len;
-  t->c.signature.data = t->sig;
-  t->c.signature.len = sizeof(t->sig);
-  t->c.key_id = (char *)key_id;
 }
 
 static void cert_std(tcert *t, const tkey *signer, int64_t issued_s) {
@@ -134,36 +97,18 @@ static void cert_std(tcert *t, const tkey *signer, int64_t issued_s) {
   cert_make(t, signer, signer->k.key_id, body, len);
 }
 
-static int has_reason(const wipe_cert_verdict *v, const char *r) {
-  for (size_t i = 0; i < v->n_reasons; i++)
-    if (strcmp(v->reasons[i], r) == 0) return 1;
-  return 0;
+/* The certificate of a tcert, not revoked, verified (sigdoc_verify_fn). */
+static void verify_doc(const void *doc, const wipe_cert_key *keys, size_t n, wipe_cert_verdict *v) {
+  wipe_cert_verify(&((const tcert *)doc)->c, keys, n, 0, v);
 }
-
-/* The verdict is exactly `want` (NULL-terminated; none → valid). */
-static void expect(const char *what, const wipe_cert_verdict *v, const char *const *want) {
-  size_t n = 0;
-  char got[256] = "";
-  for (size_t i = 0; i < v->n_reasons; i++) {
-    strncat(got, v->reasons[i], sizeof(got) - strlen(got) - 2);
-    strncat(got, " ", sizeof(got) - strlen(got) - 1);
-  }
-  for (; want[n]; n++)
-    if (!has_reason(v, want[n])) fail_msg("%s: missing %s; got [%s]", what, want[n], got);
-  if (v->n_reasons != n) fail_msg("%s: %zu reasons [%s], expected %zu", what, v->n_reasons, got, n);
-  if (v->valid != (n == 0)) fail_msg("%s: valid=%d with [%s]", what, v->valid, got);
-}
-
-#define EXPECT(what, v, ...) expect(what, v, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT_VALID(what, v) expect(what, v, (const char *const[]){NULL})
 
 static tkey key_a, key_b;
 
 static int setup(void **state) {
   (void)state;
   if (sodium_init() < 0) return -1;
-  key_from_seed(&key_a, 0x11);
-  key_from_seed(&key_b, 0x22);
+  key_from_seed(&key_a, KEY_NAME, 0x11);
+  key_from_seed(&key_b, KEY_NAME, 0x22);
   return 0;
 }
 
@@ -179,14 +124,7 @@ static void test_round_trip(void **state) {
   assert_int_equal(strlen(v.key_id), 8);
 
   /* The signature is exactly Ed25519 over the context ‖ body. */
-  size_t mlen = strlen(WIPE_CERT_CONTEXT) + t.c.body.len;
-  uint8_t *m = malloc(mlen);
-  assert_non_null(m);
-  memcpy(m, WIPE_CERT_CONTEXT, strlen(WIPE_CERT_CONTEXT));
-  memcpy(m + strlen(WIPE_CERT_CONTEXT), t.body, t.c.body.len);
-  assert_int_equal(crypto_sign_verify_detached(t.sig, m, mlen, key_a.pk), 0);
-  assert_int_not_equal(crypto_sign_verify_detached(t.sig, t.body, t.c.body.len, key_a.pk), 0);
-  free(m);
+  sigdoc_signed_in_context(t.sig, WIPE_CERT_CONTEXT, t.body, t.c.body.len, key_a.pk);
 
   /* The body unpacks to what was packed. */
   Registry__V1__WipeCertificateBody *b =
@@ -207,11 +145,7 @@ static void test_round_trip(void **state) {
 
 static void test_sign_args(void **state) {
   (void)state;
-  uint8_t sig[64], body[1] = {0};
-  assert_int_equal(wipe_cert_sign(NULL, body, 1, sig), REG_EINVAL);
-  assert_int_equal(wipe_cert_sign(key_a.sk, NULL, 1, sig), REG_EINVAL);
-  assert_int_equal(wipe_cert_sign(key_a.sk, body, 1, NULL), REG_EINVAL);
-  assert_int_equal(wipe_cert_sign(key_a.sk, NULL, 0, sig), 0);
+  sigdoc_sign_args(wipe_cert_sign, key_a.sk);
 }
 
 /* Every bit of the body flipped in turn: never valid, always
@@ -220,21 +154,8 @@ static void test_body_bit_flips(void **state) {
   (void)state;
   tcert t;
   wipe_cert_verdict v;
-  size_t flips = 0;
   cert_std(&t, &key_a, NOW_S);
-  for (size_t i = 0; i < t.c.body.len; i++) {
-    for (int bit = 0; bit < 8; bit++, flips++) {
-      t.body[i] ^= (uint8_t)(1u << bit);
-      wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
-      t.body[i] ^= (uint8_t)(1u << bit);
-      if (v.valid) fail_msg("byte %zu bit %d: still valid", i, bit);
-      if (!has_reason(&v, "BAD_SIGNATURE")) fail_msg("byte %zu bit %d: no BAD_SIGNATURE", i, bit);
-      for (size_t r = 0; r < v.n_reasons; r++)
-        if (strcmp(v.reasons[r], "BAD_SIGNATURE") != 0 &&
-            strcmp(v.reasons[r], "BODY_MALFORMED") != 0 && strcmp(v.reasons[r], "ID_MISMATCH") != 0)
-          fail_msg("byte %zu bit %d: unexpected %s", i, bit, v.reasons[r]);
-    }
-  }
+  size_t flips = sigdoc_body_bit_flips(t.body, t.c.body.len, verify_doc, &t, &key_a.k, 1);
   assert_true(flips >= 8 * 200);
   wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
   EXPECT_VALID("restored", &v);
@@ -258,37 +179,16 @@ static void test_tampered_parses(void **state) {
 static void test_signature_tampered(void **state) {
   (void)state;
   tcert t;
-  wipe_cert_verdict v;
   cert_std(&t, &key_a, NOW_S);
-  for (size_t i = 0; i < 64; i++) {
-    t.sig[i] ^= 0x01;
-    wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
-    t.sig[i] ^= 0x01;
-    EXPECT("flipped signature byte", &v, "BAD_SIGNATURE");
-  }
+  sigdoc_signature_flips(t.sig, verify_doc, &t, &key_a.k, 1);
   free(t.body);
 }
 
 static void test_signature_length(void **state) {
   (void)state;
   tcert t;
-  wipe_cert_verdict v;
-  uint8_t longer[65];
   cert_std(&t, &key_a, NOW_S);
-  memcpy(longer, t.sig, 64);
-  longer[64] = 0;
-
-  t.c.signature.len = 63;
-  wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
-  EXPECT("63-byte signature", &v, "BAD_SIGNATURE");
-  t.c.signature.data = longer;
-  t.c.signature.len = 65;
-  wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
-  EXPECT("65-byte signature", &v, "BAD_SIGNATURE");
-  t.c.signature.data = NULL;
-  t.c.signature.len = 0;
-  wipe_cert_verify(&t.c, &key_a.k, 1, 0, &v);
-  EXPECT("no signature", &v, "BAD_SIGNATURE");
+  sigdoc_signature_lengths(&t.c.signature, verify_doc, &t, &key_a.k, 1);
   free(t.body);
 }
 
