@@ -16,11 +16,9 @@
 #include "registry/v1/credit.pb-c.h"
 #include "services/base/clock.h"
 #include "services/base/err.h"
+#include "services/core/text.h"
 
-typedef struct credit_violation {
-  char field[64];
-  char message[200];
-} credit_violation;
+typedef core_violation credit_violation; /* services/core/text.h */
 
 #define CREDIT_TEXT_MAX 500       /* summary, reasons, notes: characters */
 #define CREDIT_EVIDENCE_MAX 20    /* evidence hashes per record */

@@ -47,12 +47,6 @@
 
 #define SHA256_BYTES 32
 
-static int fail(credit_violation *v, const char *field, const char *msg) {
-  snprintf(v->field, sizeof(v->field), "%s", field);
-  snprintf(v->message, sizeof(v->message), "%s", msg);
-  return REG_EINVAL;
-}
-
 static const char *str(const char *s) { return s ? s : ""; }
 
 static int given(const char *s) { return s && *s; }
@@ -348,21 +342,8 @@ enum { LINE = 0, MULTI = 1 };
 
 static int check_text(const char *s, const char *field, int required, int kind, size_t max,
                       credit_violation *v) {
-  s = str(s);
-  int blank = 1;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    int allowed_ctl = kind == MULTI && (*p == '\n' || *p == '\r' || *p == '\t');
-    if ((*p < 0x20 || *p == 0x7f) && !allowed_ctl)
-      return fail(v, field, "must not contain control characters");
-    if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') blank = 0;
-  }
-  if (required && blank) return fail(v, field, "is required");
-  if (text_chars(s) > max) {
-    char m[64];
-    snprintf(m, sizeof(m), "is longer than %zu characters", max);
-    return fail(v, field, m);
-  }
-  return 0;
+  return kind == MULTI ? core_check_long_text(s, field, required, max, v)
+                       : core_check_text(s, field, required, max, v);
 }
 
 /* A registry id (sub_…, rec_…, org_…): never longer than the registry
@@ -370,12 +351,7 @@ static int check_text(const char *s, const char *field, int required, int kind, 
  * name rather than reported NOT_FOUND. */
 static int check_id(const char *s, const char *field, int required, credit_violation *v) {
   if (check_text(s, field, required, LINE, IDS_MAX, v)) return REG_EINVAL;
-  return strlen(str(s)) >= IDS_MAX ? fail(v, field, "is not a registry id (too long)") : 0;
-}
-
-static int check_enum(int x, int lo, int hi, const char *field, credit_violation *v) {
-  if (x < lo || x > hi) return fail(v, field, "must be a known value other than UNSPECIFIED");
-  return 0;
+  return strlen(str(s)) >= IDS_MAX ? core_fail(v, field, "is not a registry id (too long)") : 0;
 }
 
 /* Writes the normalized form back only when it differs (same length). */
@@ -393,22 +369,22 @@ int credit_kind_is_person(int kind) {
  * person is held to one rule registry-wide. */
 int credit_rules_check_subject(Registry__V1__RegisterSubjectRequest *req, credit_violation *v) {
   int kind = (int)req->kind;
-  if (check_enum(kind, SK(PLATFORM), SK(PRACTITIONER), "kind", v)) return REG_EINVAL;
+  if (core_check_enum(kind, SK(PLATFORM), SK(PRACTITIONER), "kind", v)) return REG_EINVAL;
   if (check_text(req->name, "name", 1, LINE, PARTY_NAME_MAX, v)) return REG_EINVAL;
   int person = credit_kind_is_person(kind);
   char norm[19];
   if (person) {
     if (given(req->uscc))
-      return fail(v, "uscc", "must be empty for a natural person (give id_number)");
-    if (!given(req->id_number)) return fail(v, "id_number", "is required for a natural person");
+      return core_fail(v, "uscc", "must be empty for a natural person (give id_number)");
+    if (!given(req->id_number)) return core_fail(v, "id_number", "is required for a natural person");
     if (ident_resident_id_check(req->id_number, norm) != 0)
-      return fail(v, "id_number", "is not a valid resident ID number (GB 11643)");
+      return core_fail(v, "id_number", "is not a valid resident ID number (GB 11643)");
   } else {
-    if (!given(req->uscc)) return fail(v, "uscc", "is required for an organization");
+    if (!given(req->uscc)) return core_fail(v, "uscc", "is required for an organization");
     if (ident_uscc_check(req->uscc, norm) != 0)
-      return fail(v, "uscc", "is not a valid unified social credit code (GB 32100)");
+      return core_fail(v, "uscc", "is not a valid unified social credit code (GB 32100)");
     if (given(req->id_number))
-      return fail(v, "id_number", "must be empty for an organization (give uscc)");
+      return core_fail(v, "id_number", "must be empty for an organization (give uscc)");
   }
   if (check_id(req->organization_id, "organization_id", 0, v)) return REG_EINVAL;
   put_back(person ? req->id_number : req->uscc, norm);
@@ -433,39 +409,39 @@ static const char *path(char *f, size_t cap, const char *prefix, const char *nam
 /* A date field: YYYY-MM-DD, not after today → *out. */
 static int check_date(const char *s, const char *field, clock_day today, clock_day *out,
                       credit_violation *v) {
-  if (!given(s)) return fail(v, field, "is required");
-  if (clock_day_parse(s, out) != 0) return fail(v, field, "must be a date YYYY-MM-DD");
-  if (*out > today) return fail(v, field, "must not be in the future (Asia/Shanghai)");
+  if (!given(s)) return core_fail(v, field, "is required");
+  if (clock_day_parse(s, out) != 0) return core_fail(v, field, "must be a date YYYY-MM-DD");
+  if (*out > today) return core_fail(v, field, "must not be in the future (Asia/Shanghai)");
   return 0;
 }
 
 static int check_fields(const record_fields *r, const char *prefix, clock_day today,
                         clock_day *occurred, clock_day *ended, credit_violation *v) {
   char f[64];
-  if (check_enum(r->category, RC(TRADE_COMPLETED), RC(NOTE), path(f, sizeof f, prefix, "category"),
+  if (core_check_enum(r->category, RC(TRADE_COMPLETED), RC(NOTE), path(f, sizeof f, prefix, "category"),
                  v))
     return REG_EINVAL;
   if (r->severity < 1 || r->severity > CREDIT_SEVERITY_MAX)
-    return fail(v, path(f, sizeof f, prefix, "severity"), "must be from 1 to 5");
+    return core_fail(v, path(f, sizeof f, prefix, "severity"), "must be from 1 to 5");
   clock_day occ, end = 0;
   if (check_date(r->occurred_on, path(f, sizeof f, prefix, "occurred_on"), today, &occ, v))
     return REG_EINVAL;
   if (given(r->ended_on)) {
     path(f, sizeof f, prefix, "ended_on");
     if (check_date(r->ended_on, f, today, &end, v)) return REG_EINVAL;
-    if (end < occ) return fail(v, f, "must not be before occurred_on");
+    if (end < occ) return core_fail(v, f, "must not be before occurred_on");
   }
   if (check_text(r->summary, path(f, sizeof f, prefix, "summary"), 1, MULTI, CREDIT_TEXT_MAX, v))
     return REG_EINVAL;
   if (r->n_evidence > CREDIT_EVIDENCE_MAX) {
     char m[64];
     snprintf(m, sizeof(m), "must hold at most %d hashes", CREDIT_EVIDENCE_MAX);
-    return fail(v, path(f, sizeof f, prefix, "evidence_sha256"), m);
+    return core_fail(v, path(f, sizeof f, prefix, "evidence_sha256"), m);
   }
   for (size_t i = 0; i < r->n_evidence; i++)
     if (!r->evidence || r->evidence[i].len != SHA256_BYTES) {
       snprintf(f, sizeof(f), "%sevidence_sha256[%zu]", prefix, i);
-      return fail(v, f, "must be a SHA-256 hash (32 bytes)");
+      return core_fail(v, f, "must be a SHA-256 hash (32 bytes)");
     }
   *occurred = occ;
   *ended = end;
@@ -488,7 +464,7 @@ int credit_rules_check_record(const Registry__V1__SubmitRecordRequest *req, cloc
 
 int credit_rules_check_correction(const Registry__V1__RecordCorrection *c, clock_day today,
                                   clock_day *occurred, clock_day *ended, credit_violation *v) {
-  if (!c) return fail(v, "correction", "is required");
+  if (!c) return core_fail(v, "correction", "is required");
   record_fields r = {(int)c->category, c->severity,         c->occurred_on, c->ended_on,
                      c->summary,       c->n_evidence_sha256, c->evidence_sha256};
   return check_fields(&r, "correction.", today, occurred, ended, v);

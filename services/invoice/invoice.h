@@ -15,13 +15,11 @@
 #include "registry/v1/invoice.pb-c.h"
 #include "services/base/clock.h"
 #include "services/base/err.h"
+#include "services/core/text.h"
 
 /* A rule's verdict on one field, named by its path ("lines[2].amount_fen",
  * "seller.id_number", "issued_on"). */
-typedef struct invoice_violation {
-  char field[64];
-  char message[200];
-} invoice_violation;
+typedef core_violation invoice_violation; /* services/core/text.h */
 
 #define INVOICE_LINES_MAX 100            /* lines of one invoice */
 #define INVOICE_TEXT_MAX 200             /* description, channel, numbers: characters */

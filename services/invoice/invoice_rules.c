@@ -43,12 +43,6 @@
 #define TS_SECONDS_MIN INT64_C(-62135596800)
 #define TS_SECONDS_MAX INT64_C(253402300799)
 
-static int fail(invoice_violation *v, const char *field, const char *msg) {
-  snprintf(v->field, sizeof(v->field), "%s", field);
-  snprintf(v->message, sizeof(v->message), "%s", msg);
-  return REG_EINVAL;
-}
-
 static const char *str(const char *s) { return s ? s : ""; }
 
 static int given(const char *s) { return s && *s; }
@@ -131,17 +125,7 @@ static int parse_entry(const char *s, size_t len, int vat, rate_entry *e, char *
                        size_t err_cap) {
   const char *end = s + len, *entry = s;
   memset(e, 0, sizeof(*e));
-  const char *colon = memchr(s, ':', len);
-  if (colon) {
-    char day[16];
-    size_t dl = (size_t)(colon - s);
-    if (dl >= sizeof(day)) goto bad_date;
-    memcpy(day, s, dl);
-    day[dl] = 0;
-    if (clock_day_parse(day, &e->from) != 0) goto bad_date;
-    e->dated = 1;
-    s = colon + 1;
-  }
+  if (core_spec_date(s, len, &e->from, &e->dated, &s) != 0) goto bad_date;
   const char *slash = memchr(s, '/', (size_t)(end - s));
   if (vat != (slash != NULL)) {
     snprintf(err, err_cap, "entry \"%.*s\": expected %s", (int)len, entry,
@@ -334,19 +318,7 @@ int invoice_number_format(clock_day issued_on, int channel, int32_t issuer_no, i
  * the 代办 report. "Required" means not blank (spaces only count as
  * missing). */
 static int check_text(const char *s, const char *field, int required, invoice_violation *v) {
-  s = str(s);
-  int blank = 1;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7f) return fail(v, field, "must not contain control characters");
-    if (*p != ' ') blank = 0;
-  }
-  if (required && blank) return fail(v, field, "is required");
-  if (text_chars(s) > INVOICE_TEXT_MAX) {
-    char m[64];
-    snprintf(m, sizeof(m), "is longer than %d characters", INVOICE_TEXT_MAX);
-    return fail(v, field, m);
-  }
-  return 0;
+  return core_check_text(s, field, required, INVOICE_TEXT_MAX, v);
 }
 
 /* A registry id (inv_…, crt_…): never longer than the registry makes them
@@ -354,19 +326,14 @@ static int check_text(const char *s, const char *field, int required, invoice_vi
  * than reported NOT_FOUND. */
 static int check_id(const char *s, const char *field, int required, invoice_violation *v) {
   if (check_text(s, field, required, v)) return REG_EINVAL;
-  return strlen(str(s)) >= IDS_MAX ? fail(v, field, "is not a registry id (too long)") : 0;
-}
-
-static int check_enum(int x, int lo, int hi, const char *field, invoice_violation *v) {
-  if (x < lo || x > hi) return fail(v, field, "must be a known value other than UNSPECIFIED");
-  return 0;
+  return strlen(str(s)) >= IDS_MAX ? core_fail(v, field, "is not a registry id (too long)") : 0;
 }
 
 /* The VIN is normalized in place (same length, upper case). */
 static int norm_vin(char *s, const char *field, invoice_violation *v) {
   char out[18];
   if (ident_vin_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid VIN (17 characters, no I/O/Q, check digit at position 9)");
+    return core_fail(v, field, "is not a valid VIN (17 characters, no I/O/Q, check digit at position 9)");
   if (strcmp(s, out) != 0) memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -375,13 +342,13 @@ static int check_consent(const Registry__V1__SellerConsent *c, int64_t now_us,
                          invoice_violation *v) {
   if (!c) return 0; /* optional here; the store requires it on a first invoice */
   const Google__Protobuf__Timestamp *t = c->consented_at;
-  if (!t) return fail(v, "seller_consent.consented_at", "is required");
+  if (!t) return core_fail(v, "seller_consent.consented_at", "is required");
   if (t->nanos < 0 || t->nanos > 999999999)
-    return fail(v, "seller_consent.consented_at", "nanos must be from 0 to 999,999,999");
+    return core_fail(v, "seller_consent.consented_at", "nanos must be from 0 to 999,999,999");
   if (t->seconds < TS_SECONDS_MIN || t->seconds > TS_SECONDS_MAX)
-    return fail(v, "seller_consent.consented_at", "must lie between 0001-01-01 and 9999-12-31");
+    return core_fail(v, "seller_consent.consented_at", "must lie between 0001-01-01 and 9999-12-31");
   if (t->seconds * INT64_C(1000000) + t->nanos / 1000 > now_us + CLOCK_SKEW_US)
-    return fail(v, "seller_consent.consented_at", "must not be in the future");
+    return core_fail(v, "seller_consent.consented_at", "must not be in the future");
   return check_text(c->channel, "seller_consent.channel", 1, v);
 }
 
@@ -397,30 +364,30 @@ static int check_line(Registry__V1__InvoiceLine *l, size_t i, int64_t *amount,
   char f[64];
   if (!l) {
     snprintf(f, sizeof(f), "lines[%zu]", i);
-    return fail(v, f, "is required");
+    return core_fail(v, f, "is required");
   }
   int cat = (int)l->category;
-  if (check_enum(cat, IC(SCRAP_APPLIANCE), IC(OTHER), line_field(f, sizeof f, i, "category"), v))
+  if (core_check_enum(cat, IC(SCRAP_APPLIANCE), IC(OTHER), line_field(f, sizeof f, i, "category"), v))
     return REG_EINVAL;
   if (check_text(l->description, line_field(f, sizeof f, i, "description"), 1, v))
     return REG_EINVAL;
   if (l->quantity_milli < 1 || l->quantity_milli > INVOICE_QTY_MAX)
-    return fail(v, line_field(f, sizeof f, i, "quantity_milli"),
+    return core_fail(v, line_field(f, sizeof f, i, "quantity_milli"),
                 "must be from 1 to 10^12 (thousandths of the unit)");
   /* Decision: the unit is not tied to the category (scrap vehicles are
    * bought by the vehicle or by weight alike); the contract asks only a
    * known unit. */
-  if (check_enum((int)l->unit, QU(KG), QU(VEHICLE), line_field(f, sizeof f, i, "unit"), v))
+  if (core_check_enum((int)l->unit, QU(KG), QU(VEHICLE), line_field(f, sizeof f, i, "unit"), v))
     return REG_EINVAL;
   if (l->unit_price_fen < 1 || l->unit_price_fen > INVOICE_PRICE_MAX)
-    return fail(v, line_field(f, sizeof f, i, "unit_price_fen"), "must be from 1 to 10^12 fen");
+    return core_fail(v, line_field(f, sizeof f, i, "unit_price_fen"), "must be from 1 to 10^12 fen");
   line_field(f, sizeof f, i, "amount_fen");
-  if (l->amount_fen <= 0) return fail(v, f, "must be positive");
+  if (l->amount_fen <= 0) return core_fail(v, f, "must be positive");
   int64_t want;
   if (invoice_line_amount(l->quantity_milli, l->unit_price_fen, &want) != 0)
-    return fail(v, f, "quantity_milli × unit_price_fen / 1000 exceeds the largest amount");
+    return core_fail(v, f, "quantity_milli × unit_price_fen / 1000 exceeds the largest amount");
   if (want == 0)
-    return fail(v, f,
+    return core_fail(v, f,
                 "quantity_milli × unit_price_fen / 1000 rounds to 0 fen: a line must be worth at "
                 "least 1 fen");
   if (l->amount_fen != want) {
@@ -428,26 +395,26 @@ static int check_line(Registry__V1__InvoiceLine *l, size_t i, int64_t *amount,
     snprintf(m, sizeof(m),
              "must equal half-up(quantity_milli × unit_price_fen / 1000) = %lld fen",
              (long long)want);
-    return fail(v, f, m);
+    return core_fail(v, f, m);
   }
   if (cat == IC(SCRAP_VEHICLE)) {
     line_field(f, sizeof f, i, "vin");
-    if (!given(l->vin)) return fail(v, f, "is required on a SCRAP_VEHICLE line");
+    if (!given(l->vin)) return core_fail(v, f, "is required on a SCRAP_VEHICLE line");
     if (norm_vin(l->vin, f, v)) return REG_EINVAL;
     line_field(f, sizeof f, i, "scrap_certificate_no");
     if (!given(l->scrap_certificate_no))
-      return fail(v, f, "is required on a SCRAP_VEHICLE line (报废机动车回收证明)");
+      return core_fail(v, f, "is required on a SCRAP_VEHICLE line (报废机动车回收证明)");
     if (check_text(l->scrap_certificate_no, f, 1, v)) return REG_EINVAL;
   } else {
     if (given(l->vin))
-      return fail(v, line_field(f, sizeof f, i, "vin"), "is only given on a SCRAP_VEHICLE line");
+      return core_fail(v, line_field(f, sizeof f, i, "vin"), "is only given on a SCRAP_VEHICLE line");
     if (given(l->scrap_certificate_no))
-      return fail(v, line_field(f, sizeof f, i, "scrap_certificate_no"),
+      return core_fail(v, line_field(f, sizeof f, i, "scrap_certificate_no"),
                   "is only given on a SCRAP_VEHICLE line");
   }
   line_field(f, sizeof f, i, "wipe_certificate_id");
   if (given(l->wipe_certificate_id)) {
-    if (cat != IC(SCRAP_ELECTRONICS)) return fail(v, f, "is only given on a SCRAP_ELECTRONICS line");
+    if (cat != IC(SCRAP_ELECTRONICS)) return core_fail(v, f, "is only given on a SCRAP_ELECTRONICS line");
     if (check_id(l->wipe_certificate_id, f, 1, v)) return REG_EINVAL;
   }
   *amount = l->amount_fen;
@@ -464,11 +431,11 @@ int invoice_rules_check_issue(Registry__V1__IssueReverseInvoiceRequest *req, clo
                          sizeof v->message))
     return REG_EINVAL;
   if (check_consent(req->seller_consent, now_us, v)) return REG_EINVAL;
-  if (req->n_lines == 0 || !req->lines) return fail(v, "lines", "at least one line is required");
+  if (req->n_lines == 0 || !req->lines) return core_fail(v, "lines", "at least one line is required");
   if (req->n_lines > INVOICE_LINES_MAX) {
     char m[64];
     snprintf(m, sizeof(m), "must hold at most %d lines", INVOICE_LINES_MAX);
-    return fail(v, "lines", m);
+    return core_fail(v, "lines", m);
   }
   __int128 sum = 0;
   for (size_t i = 0; i < req->n_lines; i++) {
@@ -485,15 +452,15 @@ int invoice_rules_check_issue(Registry__V1__IssueReverseInvoiceRequest *req, clo
             strcmp(req->lines[j]->vin, req->lines[i]->vin) == 0) {
           char f[64], m[96];
           snprintf(m, sizeof(m), "names the same vehicle as lines[%zu].vin", j);
-          return fail(v, line_field(f, sizeof f, i, "vin"), m);
+          return core_fail(v, line_field(f, sizeof f, i, "vin"), m);
         }
   }
-  if (sum > INT64_MAX) return fail(v, "lines", "the sum of the line amounts exceeds the largest amount");
+  if (sum > INT64_MAX) return core_fail(v, "lines", "the sum of the line amounts exceeds the largest amount");
   clock_day day = today;
   if (given(req->issued_on)) {
     if (clock_day_parse(req->issued_on, &day) != 0)
-      return fail(v, "issued_on", "must be a date YYYY-MM-DD (or empty for today)");
-    if (day != today) return fail(v, "issued_on", "must be today (Asia/Shanghai) or empty");
+      return core_fail(v, "issued_on", "must be a date YYYY-MM-DD (or empty for today)");
+    if (day != today) return core_fail(v, "issued_on", "must be today (Asia/Shanghai) or empty");
   }
   *issued_on = day;
   *amount_fen = (int64_t)sum;
@@ -508,13 +475,13 @@ int invoice_rules_check_red(const Registry__V1__IssueRedInvoiceRequest *req,
                             invoice_violation *v) {
   if (check_id(req->original_invoice_id, "original_invoice_id", 1, v)) return REG_EINVAL;
   if (req->full && req->n_lines > 0)
-    return fail(v, "lines", "must be empty when full is set (full reverses all that remains)");
+    return core_fail(v, "lines", "must be empty when full is set (full reverses all that remains)");
   if (!req->full && req->n_lines == 0)
-    return fail(v, "lines", "give full, or the lines to reverse");
+    return core_fail(v, "lines", "give full, or the lines to reverse");
   if (req->n_lines > INVOICE_LINES_MAX) {
     char m[64];
     snprintf(m, sizeof(m), "must hold at most %d lines", INVOICE_LINES_MAX);
-    return fail(v, "lines", m);
+    return core_fail(v, "lines", m);
   }
   int any = 0;
   static const char *const empty_msg =
@@ -524,31 +491,31 @@ int invoice_rules_check_red(const Registry__V1__IssueRedInvoiceRequest *req,
     char f[64];
     if (!l) {
       snprintf(f, sizeof(f), "lines[%zu]", i);
-      return fail(v, f, "is required");
+      return core_fail(v, f, "is required");
     }
-    if (l->category != 0) return fail(v, line_field(f, sizeof f, i, "category"), empty_msg);
-    if (given(l->description)) return fail(v, line_field(f, sizeof f, i, "description"), empty_msg);
+    if (l->category != 0) return core_fail(v, line_field(f, sizeof f, i, "category"), empty_msg);
+    if (given(l->description)) return core_fail(v, line_field(f, sizeof f, i, "description"), empty_msg);
     if (l->quantity_milli < 0)
-      return fail(v, line_field(f, sizeof f, i, "quantity_milli"), "must not be negative");
+      return core_fail(v, line_field(f, sizeof f, i, "quantity_milli"), "must not be negative");
     if (l->quantity_milli > INVOICE_QTY_MAX)
-      return fail(v, line_field(f, sizeof f, i, "quantity_milli"), "must be at most 10^12");
-    if (l->unit != 0) return fail(v, line_field(f, sizeof f, i, "unit"), empty_msg);
-    if (l->unit_price_fen != 0) return fail(v, line_field(f, sizeof f, i, "unit_price_fen"), empty_msg);
+      return core_fail(v, line_field(f, sizeof f, i, "quantity_milli"), "must be at most 10^12");
+    if (l->unit != 0) return core_fail(v, line_field(f, sizeof f, i, "unit"), empty_msg);
+    if (l->unit_price_fen != 0) return core_fail(v, line_field(f, sizeof f, i, "unit_price_fen"), empty_msg);
     if (l->amount_fen < 0)
-      return fail(v, line_field(f, sizeof f, i, "amount_fen"),
+      return core_fail(v, line_field(f, sizeof f, i, "amount_fen"),
                   "must not be negative (the amount to reverse, 0: not reversed)");
     if (l->amount_fen == 0 && l->quantity_milli != 0)
-      return fail(v, line_field(f, sizeof f, i, "quantity_milli"),
+      return core_fail(v, line_field(f, sizeof f, i, "quantity_milli"),
                   "must be 0 on a line that is not reversed (amount_fen 0)");
-    if (given(l->vin)) return fail(v, line_field(f, sizeof f, i, "vin"), empty_msg);
+    if (given(l->vin)) return core_fail(v, line_field(f, sizeof f, i, "vin"), empty_msg);
     if (given(l->scrap_certificate_no))
-      return fail(v, line_field(f, sizeof f, i, "scrap_certificate_no"), empty_msg);
+      return core_fail(v, line_field(f, sizeof f, i, "scrap_certificate_no"), empty_msg);
     if (given(l->wipe_certificate_id))
-      return fail(v, line_field(f, sizeof f, i, "wipe_certificate_id"), empty_msg);
+      return core_fail(v, line_field(f, sizeof f, i, "wipe_certificate_id"), empty_msg);
     if (l->amount_fen > 0) any = 1;
   }
-  if (!req->full && !any) return fail(v, "lines", "at least one line must reverse a positive amount");
-  return check_enum((int)req->reason, RR(ERROR), RR(ALLOWANCE), "reason", v);
+  if (!req->full && !any) return core_fail(v, "lines", "at least one line must reverse a positive amount");
+  return core_check_enum((int)req->reason, RR(ERROR), RR(ALLOWANCE), "reason", v);
 }
 
 /* Decision: lines the original does not have (i ≥ n_lines) have nothing

@@ -25,15 +25,13 @@
 #include "services/core/party.h"
 #include "services/rpc/rpc.h"
 #include "storage/pg/pg.h"
+#include "services/core/text.h"
 
 /* ---- rules (listing_rules.c) ---- */
 
 /* A rule's verdict on one field, named by its path ("vehicle.vin",
  * "seller.person.id_number", "price_fen"). */
-typedef struct listing_violation {
-  char field[64];
-  char message[200];
-} listing_violation;
+typedef core_violation listing_violation; /* services/core/text.h */
 
 #define LISTING_TEXT_MAX 200     /* titles, makes, models, refs: characters */
 #define LISTING_LONG_TEXT_MAX 2000 /* descriptions, addresses, reasons */

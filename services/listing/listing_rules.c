@@ -28,12 +28,6 @@
 #define N_TYPES 12 /* VEHICLE_TYPE_UNSPECIFIED … SPECIAL */
 #define N_USES 5   /* USE_NATURE_UNSPECIFIED … COMMERCIAL_FREIGHT */
 
-static int fail(listing_violation *v, const char *field, const char *msg) {
-  snprintf(v->field, sizeof(v->field), "%s", field);
-  snprintf(v->message, sizeof(v->message), "%s", msg);
-  return REG_EINVAL;
-}
-
 static const char *str(const char *s) { return s ? s : ""; }
 
 
@@ -48,50 +42,28 @@ enum { SHORT = 0, LONG = 1 };
 
 static int check_text(const char *s, const char *field, int required, int kind,
                       listing_violation *v) {
-  s = str(s);
-  size_t max = kind == LONG ? LISTING_LONG_TEXT_MAX : LISTING_TEXT_MAX;
-  int blank = 1;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    int allowed_ctl = kind == LONG && (*p == '\n' || *p == '\r' || *p == '\t');
-    if ((*p < 0x20 || *p == 0x7f) && !allowed_ctl)
-      return fail(v, field, "must not contain control characters");
-    if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') blank = 0;
-  }
-  if (required && blank) return fail(v, field, "is required");
-  if (text_chars(s) > max) {
-    char m[64];
-    snprintf(m, sizeof(m), "is longer than %zu characters", max);
-    return fail(v, field, m);
-  }
-  return 0;
+  return kind == LONG ? core_check_long_text(s, field, required, LISTING_LONG_TEXT_MAX, v)
+                      : core_check_text(s, field, required, LISTING_TEXT_MAX, v);
 }
 
 
 static int check_not_negative(int64_t n, const char *field, listing_violation *v) {
-  return n < 0 ? fail(v, field, "must not be negative") : 0;
+  return n < 0 ? core_fail(v, field, "must not be negative") : 0;
 }
 
 /* An odometer reading: 0 (none) up to LISTING_MILEAGE_MAX km — far beyond
  * any vehicle, so a reading above it is an error, not a car. */
 static int check_mileage(int64_t km, const char *field, listing_violation *v) {
-  if (km < 0) return fail(v, field, "must not be negative");
-  return km > LISTING_MILEAGE_MAX ? fail(v, field, "is beyond any odometer (at most 10,000,000 km)") : 0;
-}
-
-/* An enum field: `lo`..`hi` accepted (lo 0 when UNSPECIFIED means "any"
- * or "unchanged"). */
-static int check_enum(int x, int lo, int hi, const char *field, listing_violation *v) {
-  if (x < lo || x > hi)
-    return fail(v, field, lo == 0 ? "is not a known value" : "must be a known value other than UNSPECIFIED");
-  return 0;
+  if (km < 0) return core_fail(v, field, "must not be negative");
+  return km > LISTING_MILEAGE_MAX ? core_fail(v, field, "is beyond any odometer (at most 10,000,000 km)") : 0;
 }
 
 /* A YYYY-MM-DD date that must not lie after `today`; *out only on success. */
 static int check_past_day(const char *s, const char *field, clock_day today, clock_day *out,
                           listing_violation *v) {
   clock_day d;
-  if (clock_day_parse(str(s), &d) != 0) return fail(v, field, "must be a date YYYY-MM-DD");
-  if (d > today) return fail(v, field, "must not be in the future");
+  if (clock_day_parse(str(s), &d) != 0) return core_fail(v, field, "must be a date YYYY-MM-DD");
+  if (d > today) return core_fail(v, field, "must not be in the future");
   *out = d;
   return 0;
 }
@@ -101,7 +73,7 @@ static int check_past_day(const char *s, const char *field, clock_day today, clo
 static int norm_vin(char *s, const char *field, listing_violation *v) {
   char out[18];
   if (ident_vin_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid VIN (17 characters, no I/O/Q, check digit at position 9)");
+    return core_fail(v, field, "is not a valid VIN (17 characters, no I/O/Q, check digit at position 9)");
   memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -109,7 +81,7 @@ static int norm_vin(char *s, const char *field, listing_violation *v) {
 static int norm_imei(char *s, const char *field, listing_violation *v) {
   char out[16];
   if (ident_imei_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid IMEI (15 digits with a Luhn check digit)");
+    return core_fail(v, field, "is not a valid IMEI (15 digits with a Luhn check digit)");
   memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -117,7 +89,7 @@ static int norm_imei(char *s, const char *field, listing_violation *v) {
 static int norm_uscc(char *s, const char *field, listing_violation *v) {
   char out[19];
   if (ident_uscc_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid unified social credit code (GB 32100-2015)");
+    return core_fail(v, field, "is not a valid unified social credit code (GB 32100-2015)");
   memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -125,7 +97,7 @@ static int norm_uscc(char *s, const char *field, listing_violation *v) {
 static int norm_id_number(char *s, const char *field, listing_violation *v) {
   char out[19];
   if (ident_resident_id_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid resident ID number (GB 11643-1999)");
+    return core_fail(v, field, "is not a valid resident ID number (GB 11643-1999)");
   memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -139,12 +111,12 @@ static int check_vehicle(Registry__V1__Vehicle *x, clock_day today, listing_viol
   if (check_text(x->plate_no, "vehicle.plate_no", 0, SHORT, v)) return REG_EINVAL;
   if (check_text(x->make, "vehicle.make", 0, SHORT, v)) return REG_EINVAL;
   if (check_text(x->model, "vehicle.model", 0, SHORT, v)) return REG_EINVAL;
-  if (check_enum((int)x->vehicle_type, VT(SMALL_PASSENGER), VT(SPECIAL), "vehicle.vehicle_type", v))
+  if (core_check_enum((int)x->vehicle_type, VT(SMALL_PASSENGER), VT(SPECIAL), "vehicle.vehicle_type", v))
     return REG_EINVAL;
-  if (check_enum((int)x->use_nature, UN(NON_COMMERCIAL), UN(COMMERCIAL_FREIGHT), "vehicle.use_nature", v))
+  if (core_check_enum((int)x->use_nature, UN(NON_COMMERCIAL), UN(COMMERCIAL_FREIGHT), "vehicle.use_nature", v))
     return REG_EINVAL;
   if (listing_rules_type_use((int)x->vehicle_type, (int)x->use_nature) != 0)
-    return fail(v, "vehicle.use_nature",
+    return core_fail(v, "vehicle.use_nature",
                 "does not fit the vehicle type (a passenger type cannot carry freight, a truck cannot carry passengers)");
   /* Decision: the first registration date is optional (an unregistered
    * or imported vehicle); without one no scrapping age is checked. */
@@ -153,14 +125,14 @@ static int check_vehicle(Registry__V1__Vehicle *x, clock_day today, listing_viol
       check_past_day(x->first_registration_date, "vehicle.first_registration_date", today, &first, v))
     return REG_EINVAL;
   /* UNSPECIFIED: not given (older vehicles' papers may not say). */
-  if (check_enum((int)x->emission_standard, 0, REGISTRY__V1__EMISSION_STANDARD__EMISSION_STANDARD_GUO6,
+  if (core_check_enum((int)x->emission_standard, 0, REGISTRY__V1__EMISSION_STANDARD__EMISSION_STANDARD_GUO6,
                  "vehicle.emission_standard", v))
     return REG_EINVAL;
   return check_mileage(x->mileage_km, "vehicle.mileage_km", v);
 }
 
 static int check_electronic(Registry__V1__Electronic *x, listing_violation *v) {
-  if (check_enum((int)x->category, REGISTRY__V1__ELECTRONIC_CATEGORY__ELECTRONIC_CATEGORY_PHONE,
+  if (core_check_enum((int)x->category, REGISTRY__V1__ELECTRONIC_CATEGORY__ELECTRONIC_CATEGORY_PHONE,
                  REGISTRY__V1__ELECTRONIC_CATEGORY__ELECTRONIC_CATEGORY_OTHER, "electronic.category", v))
     return REG_EINVAL;
   text_trim(x->brand); /* (brand, serial_no) identifies a device without IMEI */
@@ -174,7 +146,7 @@ static int check_electronic(Registry__V1__Electronic *x, listing_violation *v) {
 }
 
 static int check_goods(const Registry__V1__Goods *x, listing_violation *v) {
-  if (check_enum((int)x->category, REGISTRY__V1__GOODS_CATEGORY__GOODS_CATEGORY_CLOTHING,
+  if (core_check_enum((int)x->category, REGISTRY__V1__GOODS_CATEGORY__GOODS_CATEGORY_CLOTHING,
                  REGISTRY__V1__GOODS_CATEGORY__GOODS_CATEGORY_OTHER, "goods.category", v))
     return REG_EINVAL;
   if (check_text(x->title, "goods.title", 1, SHORT, v)) return REG_EINVAL;
@@ -185,16 +157,16 @@ int listing_rules_check_register(Registry__V1__RegisterItemRequest *req, clock_d
                                  listing_violation *v) {
   switch (req->item_case) {
   case REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_VEHICLE:
-    if (!req->vehicle) return fail(v, "vehicle", "is required");
+    if (!req->vehicle) return core_fail(v, "vehicle", "is required");
     return check_vehicle(req->vehicle, today, v);
   case REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_ELECTRONIC:
-    if (!req->electronic) return fail(v, "electronic", "is required");
+    if (!req->electronic) return core_fail(v, "electronic", "is required");
     return check_electronic(req->electronic, v);
   case REGISTRY__V1__REGISTER_ITEM_REQUEST__ITEM_GOODS:
-    if (!req->goods) return fail(v, "goods", "is required");
+    if (!req->goods) return core_fail(v, "goods", "is required");
     return check_goods(req->goods, v);
   default:
-    return fail(v, "item", "one of vehicle, electronic or goods is required");
+    return core_fail(v, "item", "one of vehicle, electronic or goods is required");
   }
 }
 
@@ -207,7 +179,7 @@ int listing_rules_check_register(Registry__V1__RegisterItemRequest *req, clock_d
  * cut to size and reported NOT_FOUND as another id. */
 static int check_id(const char *s, const char *field, int required, listing_violation *v) {
   if (check_text(s, field, required, SHORT, v)) return REG_EINVAL;
-  return s && strlen(s) >= IDS_MAX ? fail(v, field, "is not a registry id (too long)") : 0;
+  return s && strlen(s) >= IDS_MAX ? core_fail(v, field, "is not a registry id (too long)") : 0;
 }
 
 int listing_rules_check_create(Registry__V1__CreateListingRequest *req, listing_violation *v) {
@@ -220,7 +192,7 @@ int listing_rules_check_create(Registry__V1__CreateListingRequest *req, listing_
   if (check_text(req->stall_no, "stall_no", 0, SHORT, v)) return REG_EINVAL;
   /* Decision: a stall is a stall of a market. */
   if (given(req->stall_no) && !given(req->market_id))
-    return fail(v, "market_id", "is required with stall_no");
+    return core_fail(v, "market_id", "is required with stall_no");
   if (check_text(req->condition_grade, "condition_grade", 0, SHORT, v)) return REG_EINVAL;
   if (check_id(req->appraisal_id, "appraisal_id", 0, v)) return REG_EINVAL;
   if (check_id(req->wipe_certificate_id, "wipe_certificate_id", 0, v)) return REG_EINVAL;
@@ -233,7 +205,7 @@ int listing_rules_check_create(Registry__V1__CreateListingRequest *req, listing_
 int listing_rules_check_update(const Registry__V1__UpdateListingRequest *req, listing_violation *v) {
   if (check_id(req->listing_id, "listing_id", 1, v)) return REG_EINVAL;
   if (req->price_fen && check_not_negative(req->price_fen->value, "price_fen", v)) return REG_EINVAL;
-  if (check_enum((int)req->status, 0, LS(TAKEN_DOWN), "status", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->status, 0, LS(TAKEN_DOWN), "status", v)) return REG_EINVAL;
   return check_id(req->wipe_certificate_id, "wipe_certificate_id", 0, v);
 }
 
@@ -255,8 +227,8 @@ int listing_rules_check_appraisal(Registry__V1__AttachAppraisalRequest *req, lis
   if (check_text(req->condition_grade, "condition_grade", 0, SHORT, v)) return REG_EINVAL;
   if (check_text(req->method, "method", 0, SHORT, v)) return REG_EINVAL;
   if (req->report_sha256.len != 32 || !req->report_sha256.data)
-    return fail(v, "report_sha256", "must be 32 bytes (the SHA-256 of the report)");
-  if (!req->appraiser) return fail(v, "appraiser", "is required");
+    return core_fail(v, "report_sha256", "must be 32 bytes (the SHA-256 of the report)");
+  if (!req->appraiser) return core_fail(v, "appraiser", "is required");
   if (party_check_person(req->appraiser, "appraiser", v->field, sizeof v->field, v->message,
                          sizeof v->message))
     return REG_EINVAL;
@@ -267,8 +239,8 @@ int listing_rules_check_appraisal(Registry__V1__AttachAppraisalRequest *req, lis
 
 int listing_rules_check_item_key(const char *item_id, char *vin, char *imei, listing_violation *v) {
   int n = given(item_id) + given(vin) + given(imei);
-  if (n == 0) return fail(v, "key", "one of item_id, vin or imei is required");
-  if (n > 1) return fail(v, "key", "only one of item_id, vin or imei may be given");
+  if (n == 0) return core_fail(v, "key", "one of item_id, vin or imei is required");
+  if (n > 1) return core_fail(v, "key", "only one of item_id, vin or imei may be given");
   if (given(item_id)) return check_id(item_id, "item_id", 1, v);
   if (given(vin)) return norm_vin(vin, "vin", v);
   return norm_imei(imei, "imei", v);
@@ -300,7 +272,7 @@ int listing_rules_check_clear_stolen(Registry__V1__ClearStolenRequest *req, list
 /* Decision: the reason is required, the decision reference optional. */
 int listing_rules_check_clear_brand(const Registry__V1__ClearBrandRequest *req, listing_violation *v) {
   if (check_id(req->item_id, "item_id", 1, v)) return REG_EINVAL;
-  if (check_enum((int)req->brand, REGISTRY__V1__BRAND__BRAND_ODOMETER_ROLLBACK_SUSPECTED,
+  if (core_check_enum((int)req->brand, REGISTRY__V1__BRAND__BRAND_ODOMETER_ROLLBACK_SUSPECTED,
                  REGISTRY__V1__BRAND__BRAND_ODOMETER_ROLLBACK_SUSPECTED, "brand", v))
     return REG_EINVAL;
   if (check_text(req->reason, "reason", 1, LONG, v)) return REG_EINVAL;
@@ -330,16 +302,16 @@ int listing_rules_check_market(Registry__V1__RegisterMarketRequest *req, listing
 static int check_purpose(const char *purpose, int required, listing_violation *v) {
   if (check_text(purpose, "purpose", 0, SHORT, v)) return REG_EINVAL;
   if (required && check_text(purpose, "purpose", 1, SHORT, v))
-    return fail(v, "purpose", "is required when searching by a person's ID number");
+    return core_fail(v, "purpose", "is required when searching by a person's ID number");
   return 0;
 }
 
 int listing_rules_check_list_listings(Registry__V1__ListListingsRequest *req, listing_violation *v) {
-  if (check_enum((int)req->status, 0, LS(TAKEN_DOWN), "status", v)) return REG_EINVAL;
-  if (check_enum((int)req->kind, 0, REGISTRY__V1__ITEM_KIND__ITEM_KIND_GOODS, "kind", v))
+  if (core_check_enum((int)req->status, 0, LS(TAKEN_DOWN), "status", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->kind, 0, REGISTRY__V1__ITEM_KIND__ITEM_KIND_GOODS, "kind", v))
     return REG_EINVAL;
   if (given(req->seller_id_number) && given(req->seller_uscc))
-    return fail(v, "seller_uscc", "only one of seller_id_number and seller_uscc may be given");
+    return core_fail(v, "seller_uscc", "only one of seller_id_number and seller_uscc may be given");
   if (given(req->seller_id_number)) {
     if (norm_id_number(req->seller_id_number, "seller_id_number", v)) return REG_EINVAL;
     if (check_purpose(req->purpose, 1, v)) return REG_EINVAL;
@@ -363,7 +335,7 @@ int listing_rules_check_list_sales(Registry__V1__ListSalesRequest *req, clock_da
   for (int i = 0; i < 4; i++) {
     if (!given(vals[i])) continue;
     if (seen++)
-      return fail(v, keys[i],
+      return core_fail(v, keys[i],
                   "only one of item_id, seller_id_number, buyer_id_number and platform_id may be given");
   }
   if (check_id(req->item_id, "item_id", 0, v)) return REG_EINVAL;
@@ -380,10 +352,10 @@ int listing_rules_check_list_sales(Registry__V1__ListSalesRequest *req, clock_da
   if (check_purpose(req->purpose, by_person, v)) return REG_EINVAL;
   clock_day f = clock_day_from_ymd(1900, 1, 1), t = clock_day_from_ymd(9999, 12, 31);
   if (given(req->from_on) && clock_day_parse(req->from_on, &f) != 0)
-    return fail(v, "from_on", "must be a date YYYY-MM-DD");
+    return core_fail(v, "from_on", "must be a date YYYY-MM-DD");
   if (given(req->to_on) && clock_day_parse(req->to_on, &t) != 0)
-    return fail(v, "to_on", "must be a date YYYY-MM-DD");
-  if (t < f) return fail(v, "to_on", "must not be before from_on");
+    return core_fail(v, "to_on", "must be a date YYYY-MM-DD");
+  if (t < f) return core_fail(v, "to_on", "must not be before from_on");
   *from = f;
   *to = t;
   return 0;
@@ -502,17 +474,7 @@ static int lookup_name(const char *s, size_t len, const char *const *names, int 
 static int parse_entry(const char *s, size_t len, scrap_entry *e, char *err, size_t err_cap) {
   const char *end = s + len;
   memset(e, 0, sizeof(*e));
-  const char *colon = memchr(s, ':', len);
-  if (colon) {
-    char day[16];
-    size_t dl = (size_t)(colon - s);
-    if (dl >= sizeof(day)) goto bad_date;
-    memcpy(day, s, dl);
-    day[dl] = 0;
-    if (clock_day_parse(day, &e->from) != 0) goto bad_date;
-    e->dated = 1;
-    s = colon + 1;
-  }
+  if (core_spec_date(s, len, &e->from, &e->dated, &s) != 0) goto bad_date;
   const char *slash = memchr(s, '/', (size_t)(end - s));
   const char *eq = memchr(s, '=', (size_t)(end - s));
   if (!slash || !eq || eq < slash) {

@@ -14,13 +14,11 @@
 #include "crypto/sig.h"
 #include "registry/v1/wipe.pb-c.h"
 #include "services/base/err.h"
+#include "services/core/text.h"
 
 /* A rule's verdict on one field, named by its path ("technique",
  * "media[1].type", "device.imei", "verified_percent"). */
-typedef struct wipe_violation {
-  char field[64];
-  char message[200];
-} wipe_violation;
+typedef core_violation wipe_violation; /* services/core/text.h */
 
 #define WIPE_TEXT_MAX 200    /* tool name and version, operator name, serials: characters */
 #define WIPE_MEDIA_MAX 64    /* media in one submission */

@@ -44,12 +44,6 @@
 #define TS_SECONDS_MIN INT64_C(-62135596800)
 #define TS_SECONDS_MAX INT64_C(253402300799)
 
-static int fail(wipe_violation *v, const char *field, const char *msg) {
-  snprintf(v->field, sizeof(v->field), "%s", field);
-  snprintf(v->message, sizeof(v->message), "%s", msg);
-  return REG_EINVAL;
-}
-
 static const char *str(const char *s) { return s ? s : ""; }
 
 static int given(const char *s) { return s && *s; }
@@ -62,33 +56,15 @@ static int given(const char *s) { return s && *s; }
  * WIPE_TEXT_MAX characters without control characters. "Required" means
  * not blank (spaces only count as missing). */
 static int check_text(const char *s, const char *field, int required, wipe_violation *v) {
-  s = str(s);
-  int blank = 1;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7f) return fail(v, field, "must not contain control characters");
-    if (*p != ' ') blank = 0;
-  }
-  if (required && blank) return fail(v, field, "is required");
-  if (text_chars(s) > WIPE_TEXT_MAX) {
-    char m[64];
-    snprintf(m, sizeof(m), "is longer than %d characters", WIPE_TEXT_MAX);
-    return fail(v, field, m);
-  }
-  return 0;
+  return core_check_text(s, field, required, WIPE_TEXT_MAX, v);
 }
 
-
-/* A required enum field: lo..hi (UNSPECIFIED, 0, is never valid input). */
-static int check_enum(int x, int lo, int hi, const char *field, wipe_violation *v) {
-  if (x < lo || x > hi) return fail(v, field, "must be a known value other than UNSPECIFIED");
-  return 0;
-}
 
 /* The IMEI is normalized in place: the checked form has the same length. */
 static int norm_imei(char *s, const char *field, wipe_violation *v) {
   char out[16];
   if (ident_imei_check(str(s), out) != 0)
-    return fail(v, field, "is not a valid IMEI (15 digits with a Luhn check digit)");
+    return core_fail(v, field, "is not a valid IMEI (15 digits with a Luhn check digit)");
   memcpy(s, out, sizeof(out));
   return 0;
 }
@@ -105,21 +81,21 @@ static int norm_imei(char *s, const char *field, wipe_violation *v) {
  * the (brand, serial_no) key), model optional, IMEI valid when given, and
  * at least one of imei / serial_no so that the item can be found again. */
 static int check_device(Registry__V1__Device *d, wipe_violation *v) {
-  if (!d) return fail(v, "device", "is required");
+  if (!d) return core_fail(v, "device", "is required");
   if (given(d->item_id)) {
     if (check_text(d->item_id, "device.item_id", 1, v)) return REG_EINVAL;
     static const char *const with_item =
         "must not be given with device.item_id (the registered item's identifiers are used)";
-    if (d->category != 0) return fail(v, "device.category", with_item);
-    if (given(d->brand)) return fail(v, "device.brand", with_item);
-    if (given(d->model)) return fail(v, "device.model", with_item);
-    if (given(d->imei)) return fail(v, "device.imei", with_item);
-    if (given(d->serial_no)) return fail(v, "device.serial_no", with_item);
+    if (d->category != 0) return core_fail(v, "device.category", with_item);
+    if (given(d->brand)) return core_fail(v, "device.brand", with_item);
+    if (given(d->model)) return core_fail(v, "device.model", with_item);
+    if (given(d->imei)) return core_fail(v, "device.imei", with_item);
+    if (given(d->serial_no)) return core_fail(v, "device.serial_no", with_item);
     return 0;
   }
   if (!given(d->imei) && !given(d->serial_no))
-    return fail(v, "device", "needs item_id, or its identifiers with an imei or a serial_no");
-  if (check_enum((int)d->category, EC(PHONE), EC(OTHER), "device.category", v)) return REG_EINVAL;
+    return core_fail(v, "device", "needs item_id, or its identifiers with an imei or a serial_no");
+  if (core_check_enum((int)d->category, EC(PHONE), EC(OTHER), "device.category", v)) return REG_EINVAL;
   text_trim(d->brand);
   if (check_text(d->brand, "device.brand", 1, v)) return REG_EINVAL;
   if (check_text(d->model, "device.model", 0, v)) return REG_EINVAL;
@@ -135,23 +111,23 @@ static int check_medium(const Registry__V1__Medium *m, size_t i, wipe_violation 
   char field[64];
   if (!m) {
     snprintf(field, sizeof(field), "media[%zu]", i);
-    return fail(v, field, "is required");
+    return core_fail(v, field, "is required");
   }
   snprintf(field, sizeof(field), "media[%zu].type", i);
-  if (check_enum((int)m->type, MT(HDD), MT(OTHER), field, v)) return REG_EINVAL;
+  if (core_check_enum((int)m->type, MT(HDD), MT(OTHER), field, v)) return REG_EINVAL;
   snprintf(field, sizeof(field), "media[%zu].serial_no", i);
   if (check_text(m->serial_no, field, 0, v)) return REG_EINVAL;
   snprintf(field, sizeof(field), "media[%zu].capacity_bytes", i);
-  if (m->capacity_bytes < 0) return fail(v, field, "must not be negative");
+  if (m->capacity_bytes < 0) return core_fail(v, field, "must not be negative");
   return 0;
 }
 
 static int check_media(const Registry__V1__SubmitWipeRequest *req, wipe_violation *v) {
-  if (req->n_media == 0 || !req->media) return fail(v, "media", "at least one medium is required");
+  if (req->n_media == 0 || !req->media) return core_fail(v, "media", "at least one medium is required");
   if (req->n_media > WIPE_MEDIA_MAX) {
     char m[64];
     snprintf(m, sizeof(m), "must hold at most %d media", WIPE_MEDIA_MAX);
-    return fail(v, "media", m);
+    return core_fail(v, "media", m);
   }
   for (size_t i = 0; i < req->n_media; i++)
     if (check_medium(req->media[i], i, v)) return REG_EINVAL;
@@ -164,11 +140,11 @@ static int check_media(const Registry__V1__SubmitWipeRequest *req, wipe_violatio
  * (a certificate states start and end; performed_at is the record's date
  * of the wipe and is not otherwise tied to the other two). */
 static int check_time(const Google__Protobuf__Timestamp *t, const char *field, wipe_violation *v) {
-  if (!t) return fail(v, field, "is required");
+  if (!t) return core_fail(v, field, "is required");
   if (t->nanos < 0 || t->nanos > 999999999)
-    return fail(v, field, "nanos must be from 0 to 999,999,999");
+    return core_fail(v, field, "nanos must be from 0 to 999,999,999");
   if (t->seconds < TS_SECONDS_MIN || t->seconds > TS_SECONDS_MAX)
-    return fail(v, field, "must lie between 0001-01-01 and 9999-12-31");
+    return core_fail(v, field, "must lie between 0001-01-01 and 9999-12-31");
   return 0;
 }
 
@@ -190,11 +166,11 @@ static int check_times(const Registry__V1__SubmitWipeRequest *req, int64_t now_u
   if (check_time(req->finished_at, "finished_at", v)) return REG_EINVAL;
   if (check_time(req->performed_at, "performed_at", v)) return REG_EINVAL;
   if (ts_before(req->finished_at, req->started_at))
-    return fail(v, "finished_at", "must not be before started_at");
+    return core_fail(v, "finished_at", "must not be before started_at");
   if (ts_us(req->finished_at) > now_us + CLOCK_SKEW_US)
-    return fail(v, "finished_at", "must not be in the future");
+    return core_fail(v, "finished_at", "must not be in the future");
   if (ts_us(req->performed_at) > now_us + CLOCK_SKEW_US)
-    return fail(v, "performed_at", "must not be in the future");
+    return core_fail(v, "performed_at", "must not be in the future");
   return 0;
 }
 
@@ -212,38 +188,38 @@ static int is_destruction(int technique) {
 static int check_matrix(const Registry__V1__SubmitWipeRequest *req, wipe_violation *v) {
   int method = (int)req->method, technique = (int)req->technique;
   if (method == WM(DESTROY) && !is_destruction(technique))
-    return fail(v, "technique", "method DESTROY needs technique SHRED or DISINTEGRATE");
+    return core_fail(v, "technique", "method DESTROY needs technique SHRED or DISINTEGRATE");
   if (method != WM(DESTROY) && is_destruction(technique))
-    return fail(v, "technique", "SHRED and DISINTEGRATE are method DESTROY");
+    return core_fail(v, "technique", "SHRED and DISINTEGRATE are method DESTROY");
   if (technique == WT(DEGAUSS))
     for (size_t i = 0; i < req->n_media; i++)
       if (req->media[i]->type != MT(HDD)) {
         char field[64];
         snprintf(field, sizeof(field), "media[%zu].type", i);
-        return fail(v, field, "DEGAUSS applies to magnetic media (HDD) only");
+        return core_fail(v, field, "DEGAUSS applies to magnetic media (HDD) only");
       }
   if ((technique == WT(CRYPTO_ERASE) || technique == WT(BLOCK_ERASE)) && req->passes != 0)
-    return fail(v, "passes", "must be 0 for CRYPTO_ERASE and BLOCK_ERASE");
+    return core_fail(v, "passes", "must be 0 for CRYPTO_ERASE and BLOCK_ERASE");
   if (technique == WT(OVERWRITE) && req->passes < 1)
-    return fail(v, "passes", "must be at least 1 for OVERWRITE");
+    return core_fail(v, "passes", "must be at least 1 for OVERWRITE");
   if (req->random_pass && technique != WT(OVERWRITE))
-    return fail(v, "random_pass", "applies to OVERWRITE only");
+    return core_fail(v, "random_pass", "applies to OVERWRITE only");
   int pct = req->verified_percent;
   switch ((int)req->verification) {
   case VF(NONE):
-    if (pct != 0) return fail(v, "verified_percent", "must be 0 with verification NONE");
+    if (pct != 0) return core_fail(v, "verified_percent", "must be 0 with verification NONE");
     break;
   case VF(SAMPLE):
     if (pct < 1 || pct > 99)
-      return fail(v, "verified_percent", "must be 1 to 99 with verification SAMPLE");
+      return core_fail(v, "verified_percent", "must be 1 to 99 with verification SAMPLE");
     break;
   default: /* FULL */
-    if (pct != 100) return fail(v, "verified_percent", "must be 100 with verification FULL");
+    if (pct != 100) return core_fail(v, "verified_percent", "must be 100 with verification FULL");
     break;
   }
   int dest = (int)req->destination;
   if ((method == WM(DESTROY) || technique == WT(DEGAUSS)) && (dest == DS(REUSE) || dest == DS(RESALE)))
-    return fail(v, "destination",
+    return core_fail(v, "destination",
                 "a destroyed or degaussed medium cannot be reused or resold (RECYCLE or EXPORT)");
   return 0;
 }
@@ -254,13 +230,13 @@ int wipe_rules_check_submit(Registry__V1__SubmitWipeRequest *req, int64_t now_us
                             wipe_violation *v) {
   if (check_device(req->device, v)) return REG_EINVAL;
   if (check_media(req, v)) return REG_EINVAL;
-  if (check_enum((int)req->method, WM(CLEAR), WM(DESTROY), "method", v)) return REG_EINVAL;
-  if (check_enum((int)req->technique, WT(OVERWRITE), WT(OTHER), "technique", v)) return REG_EINVAL;
-  if (req->passes < 0) return fail(v, "passes", "must not be negative");
-  if (req->passes > PASSES_MAX) return fail(v, "passes", "must be at most 100");
-  if (check_enum((int)req->verification, VF(NONE), VF(FULL), "verification", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->method, WM(CLEAR), WM(DESTROY), "method", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->technique, WT(OVERWRITE), WT(OTHER), "technique", v)) return REG_EINVAL;
+  if (req->passes < 0) return core_fail(v, "passes", "must not be negative");
+  if (req->passes > PASSES_MAX) return core_fail(v, "passes", "must be at most 100");
+  if (core_check_enum((int)req->verification, VF(NONE), VF(FULL), "verification", v)) return REG_EINVAL;
   if (req->verified_percent < 0 || req->verified_percent > 100)
-    return fail(v, "verified_percent", "must be a percentage from 0 to 100");
+    return core_fail(v, "verified_percent", "must be a percentage from 0 to 100");
   /* Decision: the tool's name is required (a certificate says what wiped
    * the device: software, or the shredder's make and model); its version
    * is optional (a shredder has none). The operator is a natural person
@@ -270,8 +246,8 @@ int wipe_rules_check_submit(Registry__V1__SubmitWipeRequest *req, int64_t now_us
   text_trim(req->operator_name); /* one name, one operator_ref */
   if (check_text(req->operator_name, "operator_name", 1, v)) return REG_EINVAL;
   if (check_times(req, now_us, v)) return REG_EINVAL;
-  if (check_enum((int)req->destination, DS(REUSE), DS(EXPORT), "destination", v)) return REG_EINVAL;
-  if (check_enum((int)req->result, WR(SUCCESS), WR(ABORTED), "result", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->destination, DS(REUSE), DS(EXPORT), "destination", v)) return REG_EINVAL;
+  if (core_check_enum((int)req->result, WR(SUCCESS), WR(ABORTED), "result", v)) return REG_EINVAL;
   return check_matrix(req, v);
 }
 

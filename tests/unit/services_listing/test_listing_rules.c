@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "services/listing/listing.h"
+#include "tests/unit/rulestest.h"
 
 #define TODAY "2026-03-15"
 
@@ -50,21 +51,6 @@ static char *rep(int slot, const char *unit, int n) {
   for (int i = 0; i < n && len + ul < sizeof(bufs[0]); i++, len += ul) memcpy(b + len, unit, ul);
   b[len] = 0;
   return b;
-}
-
-/* Checks a rule's verdict: `field` NULL → accepted; otherwise refused with
- * REG_EINVAL naming exactly `field` ("x*": a field starting with "x") and
- * a message. */
-static void expect(const char *what, int rv, const listing_violation *v, const char *field) {
-  if (!field) {
-    if (rv != 0) fail_msg("%s: refused (%d) on %s: %s", what, rv, v->field, v->message);
-    return;
-  }
-  if (rv != REG_EINVAL) fail_msg("%s: accepted (%d), expected a refusal on %s", what, rv, field);
-  size_t fl = strlen(field);
-  int ok = field[fl - 1] == '*' ? strncmp(v->field, field, fl - 1) == 0 : strcmp(v->field, field) == 0;
-  if (!ok) fail_msg("%s: refused on %s (%s), expected %s", what, v->field, v->message, field);
-  if (!v->message[0]) fail_msg("%s: no message", what);
 }
 
 /* ---- RegisterItem: vehicles ---- */

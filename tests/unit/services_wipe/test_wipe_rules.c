@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "services/wipe/wipe.h"
+#include "tests/unit/rulestest.h"
 
 /* 2026-03-15T10:00:00+08:00 */
 #define NOW_US (INT64_C(1773540000) * 1000000)
@@ -44,19 +45,6 @@ static char *rep(int slot, const char *unit, int n) {
   for (int i = 0; i < n && len + ul < sizeof(bufs[0]); i++, len += ul) memcpy(b + len, unit, ul);
   b[len] = 0;
   return b;
-}
-
-/* Checks a rule's verdict: `field` NULL → accepted; otherwise refused with
- * REG_EINVAL naming exactly `field`, with a message. */
-static void expect(const char *what, int rv, const wipe_violation *v, const char *field) {
-  if (!field) {
-    if (rv != 0) fail_msg("%s: refused (%d) on %s: %s", what, rv, v->field, v->message);
-    return;
-  }
-  if (rv != REG_EINVAL) fail_msg("%s: accepted (%d), expected a refusal on %s", what, rv, field);
-  if (strcmp(v->field, field) != 0)
-    fail_msg("%s: refused on %s (%s), expected %s", what, v->field, v->message, field);
-  if (!v->message[0]) fail_msg("%s: no message", what);
 }
 
 /* Checks a refusal reason; want NULL: a certificate. */
