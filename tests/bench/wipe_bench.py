@@ -44,10 +44,8 @@ Luhn check digit, serial number "WB" + n in 10 digits), so every call
 registers an item and signs a certificate.
 """
 
-import ctypes
 import datetime
 import json
-import os
 import random
 import re
 import subprocess
@@ -177,27 +175,6 @@ def cmd_orgs(a):
     ch.close()
 
 
-# -- libsodium (the library registryd links) --------------------------------------------
-
-
-def sodium():
-    L = ctypes.CDLL("libsodium.so.23")
-    if L.sodium_init() < 0:
-        sys.exit("wipe_bench: sodium_init failed")
-    vp, cp, ull = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulonglong
-    L.crypto_sign_detached.argtypes = [cp, vp, cp, ull, cp]
-    L.crypto_sign_verify_detached.argtypes = [cp, cp, ull, cp]
-    L.crypto_sign_keypair.argtypes = [cp, cp]
-    L.sodium_memcmp.argtypes = [cp, cp, ctypes.c_size_t]
-    L.crypto_kdf_derive_from_key.argtypes = [cp, ctypes.c_size_t, ctypes.c_uint64, cp, cp]
-    L.crypto_aead_xchacha20poly1305_ietf_encrypt.argtypes = [cp, vp, cp, ull, cp, ull, vp, cp, cp]
-    L.crypto_aead_xchacha20poly1305_ietf_decrypt.argtypes = [cp, vp, vp, cp, ull, cp, ull, cp, cp]
-    L.sodium_malloc.restype = vp
-    L.sodium_malloc.argtypes = [ctypes.c_size_t]
-    L.sodium_free.argtypes = [vp]
-    return L
-
-
 def verify(L, pk, body, sig):
     m = CONTEXT + body
     return L.crypto_sign_verify_detached(sig, m, len(m), pk) == 0
@@ -222,7 +199,7 @@ def cmd_sample(a):
                  log_pb2.ListSigningKeysResponse)(log_pb2.ListSigningKeysRequest(), timeout=10)
     certkeys = {k.key_id: k.public_key for k in keys.keys
                 if k.purpose == log_pb2.KEY_PURPOSE_CERTIFICATE}
-    L = sodium()
+    L = bt.sodium()
     now = time.time()
     out = {"calls": []}
     for n in range(a.first, a.first + a.count):
@@ -427,85 +404,15 @@ def cmd_sqltime(a):
 # -- the cost of signing -------------------------------------------------------------------
 
 
-def _cpu_per_call(fn, n, repeats):
-    """Median over `repeats` of the CPU seconds (this process) per call of
-    fn over n calls."""
-    out = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn(n)
-        out.append((time.process_time() - t0) / n)
-    out.sort()
-    return out[len(out) // 2]
-
-
 def cmd_signcost(a):
-    """One Ed25519 signature over WIPE_CERT_CONTEXT ‖ a real certificate
-    body (a sample call's), as sig_sign (crypto/sig.c) makes it:
-    crypto_sign_detached of libsodium.so.23 through ctypes, the cost of a
-    ctypes call into libsodium (sodium_memcmp of 0 bytes) subtracted. Also
-    the unwrap of a signing key as crypto/wrap.c does it (crypto_kdf of the
-    KEK + XChaCha20-Poly1305 open of the 64-byte secret key), in case the
-    server unwraps per call (services/wipe/README.md: read and unwrapped in
-    the submitting transaction), and of the guarded buffer the secret key
-    is unwrapped into (sodium_malloc(64) + sodium_free: mmap, mprotect,
-    mlock and back — services/wipe/wipe_rpc.c), in this single-threaded
-    process (in registryd, with its threads on other cores, the unmapping
-    also costs TLB shootdowns: more, not less)."""
+    """bench_tool.sign_costs over WIPE_CERT_CONTEXT and a real certificate
+    body (the last sample call's): what keystore_sign costs besides its
+    SELECT — the signature and the key unwrap."""
     with open(a.samples) as f:
         calls = json.load(f)["calls"]
-    body = bytes.fromhex(calls[-1]["body"])
-    L = sodium()
-    pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
-    L.crypto_sign_keypair(pk, sk)
-    msg = CONTEXT + body
-    sig = ctypes.create_string_buffer(64)
-    if L.crypto_sign_detached(sig, None, msg, len(msg), sk) != 0 or \
-            L.crypto_sign_verify_detached(sig.raw, msg, len(msg), pk) != 0:
-        sys.exit("wipe_bench: libsodium signing self-check failed")
-    x = ctypes.create_string_buffer(64)
-
-    def sign(n):
-        f = L.crypto_sign_detached
-        for _ in range(n):
-            f(sig, None, msg, len(msg), sk)
-
-    def base(n):
-        f = L.sodium_memcmp
-        for _ in range(n):
-            f(x, x, 0)
-    master = os.urandom(32)
-    kek = ctypes.create_string_buffer(32)
-    ad = b"signing_keys/CERTIFICATE/1"
-    nonce = os.urandom(24)
-    wrapped = ctypes.create_string_buffer(64 + 16)
-    L.crypto_kdf_derive_from_key(kek, 32, 1, b"regwrap0", master)
-    L.crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped, None, sk.raw, 64, ad, len(ad), None,
-                                                 nonce, kek)
-    opened = ctypes.create_string_buffer(64)
-
-    def unwrap(n):
-        d, o = L.crypto_kdf_derive_from_key, L.crypto_aead_xchacha20poly1305_ietf_decrypt
-        for _ in range(n):
-            d(kek, 32, 1, b"regwrap0", master)
-            if o(opened, None, None, wrapped, 80, ad, len(ad), nonce, kek) != 0:
-                raise RuntimeError("unwrap")
-    def guarded(n):
-        m, f = L.sodium_malloc, L.sodium_free
-        for _ in range(n):
-            f(m(64))
-    sign(200)
-    t_base = _cpu_per_call(base, a.iterations, 5)
-    t_sign = _cpu_per_call(sign, a.iterations, 5)
-    t_unwrap = _cpu_per_call(unwrap, a.iterations, 5)
-    t_guard = _cpu_per_call(guarded, a.iterations, 5)
-    emit(a, {"kind": "signcost", "label": a.label, "body_len": len(body),
-             "signed_len": len(msg), "iterations": a.iterations, "repeats": 5,
-             "ctypes_call_us": round(t_base * 1e6, 3),
-             "sign_us": round((t_sign - t_base) * 1e6, 2),
-             "unwrap_us": round((t_unwrap - 2 * t_base) * 1e6, 2),
-             "guarded_us": round((t_guard - 2 * t_base) * 1e6, 2),
-             "sign_per_s_one_core": round(1 / max(t_sign - t_base, 1e-9))})
+    rec = bt.sign_costs(CONTEXT, bytes.fromhex(calls[-1]["body"]), a.iterations)
+    rec.update(kind="signcost", label=a.label)
+    emit(a, rec)
     return 0
 
 
@@ -601,15 +508,13 @@ def cmd_report(a):
         for k, what in (("sign_us", "Ed25519 signature over %d bytes (the context and a real "
                                     "%d-byte certificate body)" % (s["signed_len"], s["body_len"])),
                         ("unwrap_us", "key unwrap (KDF + XChaCha20-Poly1305 open of the 64-byte "
-                                      "secret key)"),
-                        ("guarded_us", "the guarded buffer it is opened into (sodium_malloc(64) "
-                                       "+ sodium_free)")):
+                                      "secret key, every call in keystore_sign)")):
             w("| %s | %s | **%.1f µs** |" % (what, " | ".join(
                 "%s µs" % fmt(r[k], 1) if r.get(k) is not None else "-" for r in sc), mean(k)))
-        keyh = mean("unwrap_us") + mean("guarded_us")
+        keyh = mean("unwrap_us")
         w("")
-        w("| round | calls/s | registryd CPU per call | signing | share | signing + key "
-          "handling (%.1f µs) |" % (sign_us + keyh))
+        w("| round | calls/s | registryd CPU per call | signing | share | sign + unwrap "
+          "(%.1f µs) |" % (sign_us + keyh))
         w("|---|---:|---:|---:|---:|---:|")
         shares = []
         for r in g:
@@ -633,8 +538,7 @@ def cmd_report(a):
         w("")
         w("perf cross-check (%s, %s calls/s): libsodium %.1f %% of registryd's samples — an upper "
           "bound for the signature itself (libsodium's code also does the blind indexes, the PII "
-          "sealing, key unwraps, random ids, hex decoding; the guarded buffer's system calls are "
-          "kernel time, not in it); by DSO: %s" % (
+          "sealing, key unwraps, random ids, hex decoding); by DSO: %s" % (
               r["label"], fmt(r.get("calls_per_s"), 1), r["libsodium_pct"],
               ", ".join("%s %.1f %%" % kv for kv in
                         sorted(r["dsos"].items(), key=lambda kv: -kv[1]))))
