@@ -517,9 +517,11 @@ static int do_revoke(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage **
   if ((rv = items_history_add(pg, item.id, &h)) != 0 ||
       (rv = items_suspend_listings(pg, call->arena, &item, core_org(call), ITEMS_SUSPENDED_CERTIFICATE,
                                    req->certificate_id, &r->suspended_listing_ids,
-                                   &r->n_suspended_listing_ids)) != 0 ||
-      (rv = certs_get(pg, call->arena, req->certificate_id, &rec)) != 0)
+                                   &r->n_suspended_listing_ids)) != 0)
     return rv;
+  /* the certificate as read under the item lock, now revoked: no third read */
+  rec.msg->revoked = 1;
+  rec.msg->revoked_reason = req->reason;
   r->certificate = rec.msg;
   *resp = &r->base;
   return 0;
