@@ -380,7 +380,8 @@ static int insert_lines(arena *a, pg_conn *pg, const inv_new *x) {
 }
 
 /* Numbers, signs and stores the invoice with its event; *number_out (21). */
-static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char number[21]) {
+static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char number[21],
+                         Registry__V1__Invoice **out) {
   arena *a = call->arena;
   /* what needs no number first: the issuer's counter row, taken by
    * next_number, is held to commit and every issuer's invoices queue on it
@@ -462,7 +463,39 @@ static int store_invoice(rpc_call *call, pg_conn *pg, const inv_new *x, char num
                 "$14, $15, $16, $17, $18, $19, " PG_TS(20) ")",
                 &p, NULL);
   if (rv == 0) rv = insert_lines(a, pg, x);
-  return rv;
+  if (rv != 0) return rv;
+
+  /* the invoice as stored, from what was written (no read-back while the
+   * counter row is held); log_index follows once sequenced */
+  Registry__V1__Invoice *m = arena_alloc(a, sizeof(*m));
+  uint8_t *sig_a = arena_alloc(a, 64);
+  if (!m || !sig_a) return REG_ENOMEM;
+  memcpy(sig_a, sig, 64);
+  registry__v1__invoice__init(m);
+  m->id = arena_strdup(a, x->id); /* the callers' ids live on their stacks */
+  m->invoice_number = arena_strdup(a, number);
+  m->kind = x->kind;
+  m->issuer_id = (char *)core_org(call);
+  m->seller = (Registry__V1__Person *)x->seller;
+  m->lines = x->lines;
+  m->n_lines = x->n_lines;
+  m->amount_fen = x->amount;
+  m->vat_rate_bp = x->vat_bp;
+  m->vat_fen = x->vat;
+  m->income_tax_rate_bp = x->income_bp;
+  m->income_tax_fen = x->income;
+  m->total_fen = x->amount + x->vat;
+  m->issued_on = arena_strdup(a, day);
+  m->original_invoice_id = b.original_invoice_id;
+  m->red_reason = x->red_reason;
+  m->body = (ProtobufCBinaryData){len, body};
+  m->signature = (ProtobufCBinaryData){64, sig_a};
+  m->key_id = arena_strdup(a, kid);
+  m->event_id = arena_strdup(a, ev);
+  if (!m->id || !m->invoice_number || !m->issued_on || !m->key_id || !m->event_id)
+    return REG_ENOMEM;
+  *out = m;
+  return 0;
 }
 
 /* Taxes the invoice at its rates, stores it (store_invoice) and answers
@@ -475,13 +508,12 @@ static int issue_and_respond(rpc_call *call, pg_conn *pg, inv_new *x,
   x->vat = invoice_tax(x->amount, x->vat_bp);
   x->income = invoice_tax(x->amount, x->income_bp);
   char number[21];
-  inv_rec rec;
-  int rv = store_invoice(call, pg, x, number);
-  if (rv == 0) rv = inv_load(core_ring(call), pg, call->arena, x->id, 1, &rec);
+  Registry__V1__Invoice *inv = NULL;
+  int rv = store_invoice(call, pg, x, number, &inv);
   if (rv != 0) return rv;
   Registry__V1__Invoice *masked = NULL;
-  if (!masked_copy(call->arena, rec.msg, &masked)) return REG_ENOMEM;
-  if ((rv = core_respond(call, d, "invoice", rec.msg, resp)) != 0) return rv;
+  if (!masked_copy(call->arena, inv, &masked)) return REG_ENOMEM;
+  if ((rv = core_respond(call, d, "invoice", inv, resp)) != 0) return rv;
   return core_respond(call, d, "invoice", masked, stored);
 }
 
