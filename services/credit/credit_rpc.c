@@ -1150,12 +1150,16 @@ static int do_resolve(rpc_call *call, pg_conn *pg, void *arg, ProtobufCMessage *
                 "correction_record_id, resolved_by, event_id, resolved_at) VALUES ($1, $2, $3, $4, "
                 "$5, $6, " PG_TS(7) ")",
                 &p, NULL);
-  if (rv != 0 || (rv = dispute_load(call, pg, req->dispute_id, x->today, &d)) != 0) return rv;
+  if (rv != 0) return rv;
   snprintf(x->subject_id, sizeof(x->subject_id), "%s", d.msg->subject_id);
+  /* the dispute as resolved, from what was written: no read-back */
   Registry__V1__ResolveDisputeResponse *o = arena_alloc(call->arena, sizeof(*o));
-  if (!o) return REG_ENOMEM;
+  Registry__V1__Dispute *out = arena_alloc(call->arena, sizeof(*out));
+  if (!o || !out) return REG_ENOMEM;
+  *out = now;
+  if (!(out->resolved_at = pbtime_new(call->arena, pg_tx_time_us(pg)))) return REG_ENOMEM;
   registry__v1__resolve_dispute_response__init(o);
-  o->dispute = d.msg;
+  o->dispute = out;
   o->correction = corr.msg;
   *resp = &o->base;
   return 0;
